@@ -1,0 +1,184 @@
+/* lower.c - IR -> SngPlan: tensors, ops in execution order, kernels as LLVM bitcode,
+ * parameters with their owners, placement, and the settings.
+ *
+ * Execution order is node order, except that a fused kernel runs once, where its last
+ * member stood.  An op's phase tells the runtime whether it belongs to the forward pass
+ * (run for testing too) or only to training; a kernel takes the earliest phase of its
+ * members, so the softmax row kernel (loss + gradient) runs in tests as well.
+ */
+#include "sng_lower.h"
+#include "sng_cg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Lower {
+  SngPlan *p;
+  SngPlanGraph *pg;
+  int32_t *tid;        /* IR node id -> tensor index, -1 */
+  int32_t *pid;        /* IR node id -> param index, -1 */
+} Lower;
+
+static int32_t tensor_of(Lower *l, SngIrNode *n) {
+  if (l->tid[n->id] >= 0) return l->tid[n->id];
+  SngPlanGraph *pg = l->pg;
+  SngPlanTensor *t = &pg->tensors[pg->ntensors];
+  t->name = sng_arena_strdup(l->p->arena, n->name ? n->name : sng_arena_printf(l->p->arena, "%%%u", n->id));
+  t->rank = n->shape.rank;
+  for (int i = 0; i < n->shape.rank; i++) t->dims[i] = n->shape.d[i];
+  t->offset = n->offset;
+  t->param = -1;
+  t->kind = SNG_TENSOR_TEMP;
+  if (n->op == SNG_OP_PARAM) t->kind = SNG_TENSOR_PARAM, t->param = l->pid[n->id];
+  else if (n->op == SNG_OP_INPUT) t->kind = SNG_TENSOR_INPUT, t->param = (int32_t)n->iattr[0];
+  return l->tid[n->id] = pg->ntensors++;
+}
+
+static void add_op(Lower *l, SngIrNode *n, SngIrKernel *k, int32_t kernel) {
+  SngPlanGraph *pg = l->pg;
+  SngPlanOp *o = &pg->ops[pg->nops++];
+  SngArena *a = l->p->arena;
+  if (k) {
+    o->op = SNG_OP_KERNEL;
+    o->kernel = kernel;
+    o->nin = k->ninputs, o->nout = k->nbufs - k->ninputs;
+    o->in = sng_arena_alloc(a, sizeof(int32_t) * (size_t)(o->nin + 1));
+    o->out = sng_arena_alloc(a, sizeof(int32_t) * (size_t)(o->nout + 1));
+    for (int i = 0; i < o->nin; i++) o->in[i] = tensor_of(l, k->bufs[i]);
+    for (int i = 0; i < o->nout; i++) o->out[i] = tensor_of(l, k->bufs[k->ninputs + i]);
+    o->phase = SNG_PHASE_BWD;
+    for (int i = 0; i < k->nmembers; i++)
+      if ((int32_t)k->members[i]->phase < o->phase) o->phase = (int32_t)k->members[i]->phase;
+    o->name = l->p->kernels[kernel].members;
+    return;
+  }
+  o->op = n->op;
+  o->kernel = -1;
+  o->phase = n->phase;
+  o->nin = n->nsrc, o->nout = 1;
+  o->in = sng_arena_alloc(a, sizeof(int32_t) * (size_t)(n->nsrc + 1));
+  o->out = sng_arena_alloc(a, sizeof(int32_t));
+  for (int i = 0; i < n->nsrc; i++) o->in[i] = tensor_of(l, n->src[i]);
+  o->out[0] = tensor_of(l, n);
+  memcpy(o->iattr, n->iattr, sizeof o->iattr);
+  memcpy(o->fattr, n->fattr, sizeof o->fattr);
+  o->name = sng_arena_strdup(a, n->name ? n->name : sng_op_info[n->op].name);
+}
+
+static int add_kernel(SngPlan *p, SngIrKernel *k, const SngCompileOpts *opts, char *err, size_t errlen) {
+  SngPlanKernel *pk = &p->kernels[p->nkernels];
+  void *bc = NULL;
+  size_t len = 0;
+  char *text = NULL;
+  const char *sym = sng_arena_printf(p->arena, "k%d", p->nkernels);
+  if (sng_cg_kernel(k, sym, &bc, &len, opts && opts->dump_kernels ? &text : NULL, err, errlen)) return -1;
+  if (text) {
+    fputs(text, opts->dump_kernels);
+    free(text);
+  }
+  void *copy = sng_arena_alloc(p->arena, len);
+  memcpy(copy, bc, len);
+  free(bc);
+  SngBuf names = {0};
+  int nscalars = 0;
+  for (int i = 0; i < k->nmembers; i++) {
+    const char *s = sng_op_info[k->members[i]->op].name;
+    if (i) sng_buf_put(&names, "+", 1);
+    for (; *s; s++) sng_buf_put_u8(&names, (uint8_t)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s));
+    for (int j = 0; j < k->members[i]->nsrc; j++)
+      if (k->members[i]->src[j]->op == SNG_OP_SCALAR && k->members[i]->src[j]->iattr[0] + 1 > nscalars)
+        nscalars = (int)k->members[i]->src[j]->iattr[0] + 1;
+  }
+  sng_buf_put_u8(&names, 0);
+  *pk = (SngPlanKernel){sym, sng_arena_strdup(p->arena, (char *)names.data), k->rowwise, k->nbufs, nscalars, copy, len};
+  sng_buf_free(&names);
+  return p->nkernels++;
+}
+
+SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t errlen) {
+  SngPlan *p = sng_plan_new();
+  SngArena *a = p->arena;
+  SngIrGraph *g = job->net;
+  p->version = SNG_PLAN_VERSION;
+  p->source = sng_arena_strdup(a, job->source);
+  p->nranks = 1;
+  /* placement: embedded, one worker and one server as threads of rank 0 */
+  p->nunits = 2;
+  p->units = sng_arena_alloc(a, sizeof(SngPlanUnit) * 2);
+  p->units[0] = (SngPlanUnit){SNG_UNIT_WORKER, 0, 0, 0, 0, 0};
+  p->units[1] = (SngPlanUnit){SNG_UNIT_SERVER, 0, 0, 0, 1, -1};
+  p->kernels = sng_arena_alloc(a, sizeof(SngPlanKernel) * (size_t)(g->nkernels + job->update->nkernels + 1));
+
+  Lower l = {p, NULL, sng_alloc(sizeof(int32_t) * (size_t)g->nnodes), sng_alloc(sizeof(int32_t) * (size_t)g->nnodes)};
+  for (int i = 0; i < g->nnodes; i++) l.tid[i] = l.pid[i] = -1;
+  /* parameters */
+  p->params = sng_arena_alloc(a, sizeof(SngPlanParam) * (size_t)(g->nnodes + 1));
+  for (int i = 0; i < g->nnodes; i++) {
+    SngIrNode *n = g->nodes[i];
+    if (n->op != SNG_OP_PARAM || n->dead) continue;
+    SngPlanParam *pp = &p->params[p->nparams];
+    pp->name = sng_arena_strdup(a, n->name);
+    pp->rank = n->shape.rank;
+    for (int j = 0; j < n->shape.rank; j++) pp->dims[j] = n->shape.d[j];
+    pp->init = n->init.kind == SNG_INIT_UNIFORM ? SNG_PINIT_UNIFORM
+             : n->init.kind == SNG_INIT_GAUSSIAN ? SNG_PINIT_GAUSSIAN : SNG_PINIT_CONSTANT;
+    pp->init_a = n->init.a, pp->init_b = n->init.b;
+    pp->lr_mult = n->lr_mult, pp->wd_mult = n->wd_mult;
+    pp->server = 1;
+    l.pid[i] = p->nparams++;
+  }
+  /* the worker's graph */
+  p->ngraphs = 1;
+  p->graphs = sng_arena_alloc(a, sizeof(SngPlanGraph));
+  l.pg = &p->graphs[0];
+  l.pg->tensors = sng_arena_alloc(a, sizeof(SngPlanTensor) * (size_t)(g->nnodes + 1));
+  l.pg->ops = sng_arena_alloc(a, sizeof(SngPlanOp) * (size_t)(g->nnodes + 1));
+  l.pg->arena_bytes = g->arena_bytes;
+  l.pg->batch = job->data.batch;
+  int32_t *kid = sng_alloc(sizeof(int32_t) * (size_t)(g->nkernels + 1));
+  for (int i = 0; i < g->nkernels; i++)
+    if ((kid[i] = add_kernel(p, g->kernels[i], opts, err, errlen)) < 0) goto fail;
+  for (int i = 0; i < g->nnodes; i++) {
+    SngIrNode *n = g->nodes[i];
+    if (n->dead || sng_op_has(n->op, OPF_SOURCE)) continue;
+    if (n->kernel < 0) add_op(&l, n, NULL, -1);
+    else {
+      SngIrKernel *k = g->kernels[n->kernel];
+      if (k->members[k->nmembers - 1] == n) add_op(&l, n, k, kid[n->kernel]);
+    }
+  }
+  for (int i = 0; i < g->nnodes; i++) { /* gradients: tensors of kind GRAD */
+    SngIrNode *n = g->nodes[i];
+    if (n->op == SNG_OP_PARAM && n->param_grad) {
+      SngPlanTensor *t = &l.pg->tensors[tensor_of(&l, n->param_grad)];
+      t->kind = SNG_TENSOR_GRAD;
+      t->param = l.pid[i];
+    }
+  }
+  l.pg->loss = job->loss ? tensor_of(&l, job->loss) : -1;
+  l.pg->metric = job->metric ? tensor_of(&l, job->metric) : -1;
+  /* settings and the updater's kernel */
+  p->data = job->data;
+  p->data.name = sng_arena_strdup(a, job->data.name);
+  p->data.format = sng_arena_strdup(a, job->data.format);
+  for (int i = 0; i < 2; i++) {
+    p->data.train[i] = sng_arena_strdup(a, job->data.train[i]);
+    p->data.test[i] = sng_arena_strdup(a, job->data.test[i]);
+  }
+  p->updater = job->updater;
+  SNG_ASSERT(job->update->nkernels == 1);
+  if ((p->updater.kernel = add_kernel(p, job->update->kernels[0], opts, err, errlen)) < 0) goto fail;
+  p->train = job->train;
+  p->train.net = sng_arena_strdup(a, job->train.net);
+  p->train.alg = sng_arena_strdup(a, job->train.alg);
+  free(kid);
+  free(l.tid);
+  free(l.pid);
+  return p;
+fail:
+  free(kid);
+  free(l.tid);
+  free(l.pid);
+  sng_plan_free(p);
+  return NULL;
+}

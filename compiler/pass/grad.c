@@ -1,0 +1,108 @@
+/* grad.c - builds the backward pass as IR, from one gradient rule per op (the op table's
+ * `grad` column), like tinygrad's pm_gradient or ggml's compute_backward.
+ *
+ * Reverse mode: nodes are visited from the loss back to the parameters; each rule reads the
+ * gradient of its output (n->grad) and adds the gradients of its sources with acc(), which
+ * sums when a tensor feeds several users.  Only sources that depend on a parameter get a
+ * gradient (needs_grad), so no work is spent on the input's gradient.  The loss rule seeds
+ * the pass: the loss reported is the mean over the batch, so its gradient carries 1/batch.
+ */
+#include "sng_pass.h"
+
+typedef struct Grad { SngIrGraph *g; } Grad;
+typedef void (*GradFn)(Grad *c, SngIrNode *n, SngIrNode *dy);
+
+static SngIrNode *bwd(SngIrNode *n) {
+  n->phase = SNG_PHASE_BWD;
+  return n;
+}
+
+static void acc(Grad *c, SngIrNode *x, SngIrNode *dx) {
+  if (!x->needs_grad) return;
+  x->grad = x->grad ? bwd(sng_ir_op2(c->g, SNG_OP_ADD, x->loc, x->grad, dx)) : dx;
+}
+
+static SngIrNode *matmul(Grad *c, SngLoc loc, SngIrNode *a, SngIrNode *b, int ta, int tb) {
+  SngIrNode *n = bwd(sng_ir_op2(c->g, SNG_OP_MATMUL, loc, a, b));
+  n->iattr[0] = ta, n->iattr[1] = tb;
+  return n;
+}
+
+/* y = op(a) op(b):  da = dy op(b)^T, db = op(a)^T dy  (for the untransposed forward case) */
+static void grad_matmul(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SngIrNode *a = n->src[0], *b = n->src[1];
+  SNG_ASSERT(!n->iattr[0] && !n->iattr[1]); /* users write no transposes yet */
+  if (a->needs_grad) acc(c, a, matmul(c, n->loc, dy, b, 0, 1));
+  if (b->needs_grad) acc(c, b, matmul(c, n->loc, a, dy, 1, 0));
+}
+
+static void grad_bias_add(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  acc(c, n->src[0], dy);
+  if (n->src[1]->needs_grad) acc(c, n->src[1], bwd(sng_ir_op1(c->g, SNG_OP_REDUCE_ROWS, n->loc, dy)));
+}
+
+static void grad_add(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  acc(c, n->src[0], dy);
+  acc(c, n->src[1], dy);
+}
+
+static void grad_sub(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  acc(c, n->src[0], dy);
+  if (n->src[1]->needs_grad)
+    acc(c, n->src[1], bwd(sng_ir_op2(c->g, SNG_OP_MUL, n->loc, dy, bwd(sng_ir_const(c->g, n->loc, -1.0)))));
+}
+
+static void grad_mul(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  if (n->src[0]->needs_grad) acc(c, n->src[0], bwd(sng_ir_op2(c->g, SNG_OP_MUL, n->loc, dy, n->src[1])));
+  if (n->src[1]->needs_grad) acc(c, n->src[1], bwd(sng_ir_op2(c->g, SNG_OP_MUL, n->loc, dy, n->src[0])));
+}
+
+static void grad_relu(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  acc(c, n->src[0], bwd(sng_ir_op2(c->g, SNG_OP_RELU_BWD, n->loc, dy, n)));
+}
+
+/* the seed: d(mean loss)/d logits = (softmax(logits) - onehot(labels)) / batch */
+static void grad_softmax_xent(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SNG_ASSERT(!dy); /* a loss is differentiated only as the net's loss */
+  SngIrNode *g = bwd(sng_ir_op2(c->g, SNG_OP_SOFTMAX_XENT_BWD, n->loc, n->src[0], n->src[1]));
+  g->fattr[0] = 1.0 / (double)n->shape.d[0];
+  acc(c, n->src[0], g);
+}
+
+#define none NULL
+static const GradFn grad_fn[SNG_OP__COUNT] = {
+#define OP(name, nsrc, flags, shape, grad, emit, kernel) [SNG_OP_##name] = grad,
+#include "ops.def"
+#undef OP
+};
+#undef none
+
+int sng_pass_grad(SngJob *job, SngDiag *d) {
+  SngIrGraph *g = job->net;
+  Grad c = {g};
+  (void)d;
+  if (!job->loss) return -1;
+  int nfwd = g->nnodes;
+  for (int i = 0; i < nfwd; i++) {
+    SngIrNode *n = g->nodes[i];
+    n->needs_grad = n->op == SNG_OP_PARAM;
+    for (int j = 0; j < n->nsrc && !sng_op_has(n->op, OPF_METRIC); j++) n->needs_grad |= n->src[j]->needs_grad;
+  }
+  grad_fn[job->loss->op](&c, job->loss, NULL);
+  for (int i = job->loss->id - 1; i >= 0; i--) {
+    SngIrNode *n = g->nodes[i];
+    if (!n->grad || !grad_fn[n->op]) continue;
+    grad_fn[n->op](&c, n, n->grad);
+  }
+  for (int i = 0; i < nfwd; i++) {
+    SngIrNode *p = g->nodes[i];
+    if (p->op != SNG_OP_PARAM) continue;
+    if (!p->grad) { /* a parameter the loss does not depend on: nothing to train */
+      sng_diag_error(d, p->loc, "parameter %s does not affect the loss", p->name);
+      return -1;
+    }
+    p->param_grad = p->grad;
+    if (!p->grad->name) p->grad->name = sng_arena_printf(g->arena, "%s.grad", p->name);
+  }
+  return 0;
+}

@@ -1,0 +1,418 @@
+/* sema.c - from AST to the job: names, constants, options, and the forward IR.
+ *
+ * Declarations may come in any order: sema first indexes them by kind and name, then reads
+ * the data blocks, the updater, the cluster and the train stage, and finally builds the net
+ * that the train stage names.  Inside a net, statements are evaluated lazily: an identifier
+ * evaluates the statement that binds it, so a net may use a name before the line that
+ * defines it (cycles are reported).  Every error is reported with its location and sema
+ * goes on, so one run shows all of them.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BIND 256
+
+typedef struct Binding {       /* one name bound in a net */
+  const char *name;
+  const SngStmt *stmt;
+  int index;                   /* which of the statement's targets */
+  SngIrNode *node;
+  int state;                   /* 0 unevaluated, 1 in progress, 2 done, 3 failed */
+} Binding;
+
+struct SngLayerCtx {
+  SngJob *job;
+  SngDiag *d;
+  SngIrGraph *g;
+  const SngFile *f;
+  Binding bind[MAX_BIND];
+  int nbind;
+  int counters[64];            /* per layer kind, for unique names */
+  const char *kinds[64];
+  int nkinds;
+};
+
+/* ---- constant expressions ---- */
+
+static int const_number(SngLayerCtx *c, const SngExpr *e, double *out) {
+  double a, b;
+  switch (e->kind) {
+  case SNG_EX_NUM: *out = e->num; return 0;
+  case SNG_EX_NEG:
+    if (const_number(c, e->lhs, &a)) return -1;
+    *out = -a;
+    return 0;
+  case SNG_EX_BIN:
+    if (const_number(c, e->lhs, &a) || const_number(c, e->rhs, &b)) return -1;
+    switch (e->op) {
+    case '+': *out = a + b; return 0;
+    case '-': *out = a - b; return 0;
+    case '*': *out = a * b; return 0;
+    case '/':
+      if (b == 0) {
+        sng_diag_error(c->d, e->loc, "division by zero in a constant expression");
+        return -1;
+      }
+      *out = a / b;
+      return 0;
+    }
+    break;
+  default: break;
+  }
+  sng_diag_error(c->d, e->loc, "expected a number");
+  return -1;
+}
+
+int sng_lctx_number(SngLayerCtx *c, const SngExpr *e, double *out) { return const_number(c, e, out); }
+
+int sng_lctx_int(SngLayerCtx *c, const SngExpr *e, int64_t min, int64_t *out) {
+  double v;
+  if (const_number(c, e, &v)) return -1;
+  if (v != floor(v) || v < (double)min || v > 1e15) {
+    sng_diag_error(c->d, e->loc, "expected an integer >= %lld, got %g", (long long)min, v);
+    return -1;
+  }
+  *out = (int64_t)v;
+  return 0;
+}
+
+int sng_lctx_bool(SngLayerCtx *c, const SngExpr *e, int *out) {
+  if (e->kind == SNG_EX_IDENT && (!strcmp(e->str, "true") || !strcmp(e->str, "false"))) {
+    *out = !strcmp(e->str, "true");
+    return 0;
+  }
+  sng_diag_error(c->d, e->loc, "expected true or false");
+  return -1;
+}
+
+/* A string: a literal, or env("NAME", "default"). */
+static const char *const_string(SngLayerCtx *c, const SngExpr *e) {
+  if (e->kind == SNG_EX_STR) return e->str;
+  if (e->kind == SNG_EX_CALL && !strcmp(e->str, "env")) {
+    const SngArg *a = e->args, *b = a ? a->next : NULL;
+    if (!a || a->name || a->value->kind != SNG_EX_STR || (b && (b->name || b->next))) {
+      sng_diag_error(c->d, e->loc, "env() takes a variable name and an optional default string");
+      return NULL;
+    }
+    const char *v = getenv(a->value->str);
+    if (v && *v) return sng_arena_strdup(c->job->arena, v);
+    if (b) return const_string(c, b->value);
+    sng_diag_error(c->d, e->loc, "environment variable %s is not set and has no default", a->value->str);
+    return NULL;
+  }
+  sng_diag_error(c->d, e->loc, "expected a string");
+  return NULL;
+}
+
+/* ---- argument binding ---- */
+
+int sng_lctx_bind(SngLayerCtx *c, const SngExpr *call, const char *const *params, int nparams,
+                  const SngExpr **slots) {
+  char names[16][32];
+  int required[16], err = 0, pos = 0;
+  SNG_ASSERT(nparams <= 16);
+  for (int i = 0; i < nparams; i++) {
+    size_t n = strcspn(params[i], "?");
+    snprintf(names[i], sizeof names[i], "%.*s", (int)n, params[i]);
+    required[i] = params[i][n] != '?';
+    slots[i] = NULL;
+  }
+  const char *cand[16];
+  for (int i = 0; i < nparams; i++) cand[i] = names[i];
+  for (const SngArg *a = call->args; a; a = a->next) {
+    int k = -1;
+    if (a->name) {
+      for (int i = 0; i < nparams; i++)
+        if (!strcmp(a->name, names[i])) k = i;
+      if (k < 0) {
+        sng_diag_error(c->d, a->loc, "%s() has no option '%s'", call->str, a->name);
+        const char *s = sng_diag_suggest(a->name, cand, nparams);
+        if (s) sng_diag_hint(c->d, "did you mean '%s'?", s);
+        err = -1;
+        continue;
+      }
+    } else {
+      if (pos >= nparams) {
+        sng_diag_error(c->d, a->loc, "too many arguments to %s() (it takes at most %d)", call->str, nparams);
+        err = -1;
+        continue;
+      }
+      k = pos++;
+    }
+    if (slots[k]) {
+      sng_diag_error(c->d, a->loc, "%s() gets '%s' twice", call->str, names[k]);
+      err = -1;
+      continue;
+    }
+    slots[k] = a->value;
+  }
+  for (int i = 0; i < nparams; i++)
+    if (required[i] && !slots[i] && !err) {
+      sng_diag_error(c->d, call->loc, "%s() needs argument '%s'", call->str, names[i]);
+      err = -1;
+    }
+  return err;
+}
+
+int sng_lctx_init(SngLayerCtx *c, const SngExpr *e, SngInit *out) {
+  static const char *const kinds[] = {"constant", "uniform", "gaussian"};
+  if (e->kind != SNG_EX_CALL) {
+    sng_diag_error(c->d, e->loc, "expected an initialiser: constant(v), uniform(lo, hi) or gaussian(mean, std)");
+    return -1;
+  }
+  const SngExpr *s[2];
+  if (!strcmp(e->str, "constant")) {
+    static const char *const p[] = {"value"};
+    if (sng_lctx_bind(c, e, p, 1, s) || const_number(c, s[0], &out->a)) return -1;
+    out->kind = SNG_INIT_CONSTANT;
+    return 0;
+  }
+  if (!strcmp(e->str, "uniform") || !strcmp(e->str, "gaussian")) {
+    int u = !strcmp(e->str, "uniform");
+    static const char *const pu[] = {"low", "high"}, *const pg[] = {"mean", "std"};
+    if (sng_lctx_bind(c, e, u ? pu : pg, 2, s) || const_number(c, s[0], &out->a) || const_number(c, s[1], &out->b))
+      return -1;
+    if (u ? out->b < out->a : out->b < 0) {
+      sng_diag_error(c->d, e->loc, u ? "uniform(low, high) needs low <= high" : "gaussian(mean, std) needs std >= 0");
+      return -1;
+    }
+    out->kind = u ? SNG_INIT_UNIFORM : SNG_INIT_GAUSSIAN;
+    return 0;
+  }
+  sng_diag_error(c->d, e->loc, "unknown initialiser '%s'", e->str);
+  const char *sug = sng_diag_suggest(e->str, kinds, 3);
+  if (sug) sng_diag_hint(c->d, "did you mean '%s'?", sug);
+  return -1;
+}
+
+const char *sng_lctx_unique(SngLayerCtx *c, const char *kind) {
+  int i = 0;
+  while (i < c->nkinds && strcmp(c->kinds[i], kind)) i++;
+  if (i == c->nkinds) {
+    SNG_ASSERT(i < 64);
+    c->kinds[c->nkinds++] = kind;
+  }
+  return sng_arena_printf(c->g->arena, "%s%d", kind, ++c->counters[i]);
+}
+
+SngIrGraph *sng_lctx_graph(SngLayerCtx *c) { return c->g; }
+SngDiag *sng_lctx_diag(SngLayerCtx *c) { return c->d; }
+
+const SngPlanData *sng_lctx_data(SngLayerCtx *c, const SngExpr *e) {
+  if (e->kind != SNG_EX_IDENT) {
+    sng_diag_error(c->d, e->loc, "expected the name of a data block");
+    return NULL;
+  }
+  if (c->job->data.name && !strcmp(c->job->data.name, e->str)) return &c->job->data;
+  sng_diag_error(c->d, e->loc, "no data block named '%s'", e->str);
+  if (c->job->data.name) sng_diag_hint(c->d, "the file defines data '%s'", c->job->data.name);
+  return NULL;
+}
+
+/* ---- net: lazy evaluation of tensor expressions ---- */
+
+static int eval_call(SngLayerCtx *c, const SngExpr *e, SngIrNode **out, int nout);
+
+static Binding *find_binding(SngLayerCtx *c, const char *name) {
+  for (int i = 0; i < c->nbind; i++)
+    if (!strcmp(c->bind[i].name, name)) return &c->bind[i];
+  return NULL;
+}
+
+static int eval_stmt(SngLayerCtx *c, const SngStmt *st) {
+  SngIrNode *outs[8] = {0};
+  int n = 0;
+  for (const SngName *nm = st->names; nm; nm = nm->next) n++;
+  if (n > 8) n = 8;
+  int rc = eval_call(c, st->value, outs, n);
+  for (int i = 0; i < c->nbind; i++)
+    if (c->bind[i].stmt == st) {
+      c->bind[i].state = rc ? 3 : 2;
+      c->bind[i].node = rc ? NULL : outs[c->bind[i].index];
+      if (!rc && outs[c->bind[i].index] && !outs[c->bind[i].index]->name)
+        outs[c->bind[i].index]->name = c->bind[i].name;
+    }
+  return rc;
+}
+
+SngIrNode *sng_lctx_tensor(SngLayerCtx *c, const SngExpr *e) {
+  if (e->kind == SNG_EX_IDENT) {
+    Binding *b = find_binding(c, e->str);
+    if (!b) {
+      sng_diag_error(c->d, e->loc, "unknown name '%s'", e->str);
+      const char *cand[MAX_BIND];
+      for (int i = 0; i < c->nbind; i++) cand[i] = c->bind[i].name;
+      const char *s = sng_diag_suggest(e->str, cand, c->nbind);
+      if (s) sng_diag_hint(c->d, "did you mean '%s'?", s);
+      return NULL;
+    }
+    if (b->state == 1) {
+      sng_diag_error(c->d, e->loc, "'%s' depends on itself", e->str);
+      return NULL;
+    }
+    if (b->state == 0) {
+      for (int i = 0; i < c->nbind; i++)
+        if (c->bind[i].stmt == b->stmt) c->bind[i].state = 1;
+      eval_stmt(c, b->stmt);
+    }
+    return b->node; /* NULL when its statement failed: that error is already reported */
+  }
+  if (e->kind == SNG_EX_CALL) {
+    SngIrNode *out = NULL;
+    return eval_call(c, e, &out, 1) ? NULL : out;
+  }
+  sng_diag_error(c->d, e->loc, "expected a tensor (a name or a layer call)");
+  return NULL;
+}
+
+static int eval_call(SngLayerCtx *c, const SngExpr *e, SngIrNode **out, int nout) {
+  if (e->kind != SNG_EX_CALL) {
+    if (nout == 1 && (out[0] = sng_lctx_tensor(c, e))) return 0;
+    if (e->kind != SNG_EX_IDENT && e->kind != SNG_EX_CALL) return -1;
+    return -1;
+  }
+  const SngLayer *l = sng_layer_find(e->str);
+  if (!l) {
+    sng_diag_error(c->d, e->loc, "unknown layer '%s'", e->str);
+    const char *cand[64];
+    for (int i = 0; i < sng_nlayers && i < 64; i++) cand[i] = sng_layers[i].name;
+    const char *s = sng_diag_suggest(e->str, cand, sng_nlayers);
+    if (s) sng_diag_hint(c->d, "did you mean '%s'?", s);
+    return -1;
+  }
+  if (l->nout != nout) {
+    sng_diag_error(c->d, e->loc, "%s() gives %d tensor%s, but %d name%s assigned", l->name, l->nout,
+                   l->nout == 1 ? "" : "s", nout, nout == 1 ? " is" : "s are");
+    return -1;
+  }
+  return l->build(c, e, out, nout);
+}
+
+static void build_net(SngLayerCtx *c, const SngDecl *net) {
+  /* partition option: only the batch dimension with one worker exists so far */
+  for (const SngArg *a = net->args; a; a = a->next) {
+    if (!a->name || strcmp(a->name, "partition")) {
+      sng_diag_error(c->d, a->loc, "net options are: partition");
+      continue;
+    }
+    if (a->value->kind != SNG_EX_IDENT ||
+        (strcmp(a->value->str, "batch") && strcmp(a->value->str, "feature") && strcmp(a->value->str, "auto")))
+      sng_diag_error(c->d, a->value->loc, "partition must be batch, feature or auto");
+  }
+  const SngStmt *loss = NULL, *metric = NULL;
+  for (const SngStmt *st = net->body; st; st = st->next) {
+    if (st->kind == SNG_ST_ASSIGN) {
+      int i = 0;
+      for (const SngName *nm = st->names; nm; nm = nm->next, i++) {
+        if (find_binding(c, nm->name)) {
+          sng_diag_error(c->d, nm->loc, "'%s' is defined twice", nm->name);
+          continue;
+        }
+        if (c->nbind == MAX_BIND) {
+          sng_diag_error(c->d, nm->loc, "too many names in one net (limit %d)", MAX_BIND);
+          break;
+        }
+        c->bind[c->nbind++] = (Binding){nm->name, st, i, NULL, 0};
+      }
+    } else if (st->kind == SNG_ST_KEYWORD && !strcmp(st->head, "loss")) {
+      if (loss) sng_diag_error(c->d, st->loc, "a net has one loss (several losses are not supported yet)");
+      loss = st;
+    } else if (st->kind == SNG_ST_KEYWORD && !strcmp(st->head, "metric")) {
+      if (metric) sng_diag_error(c->d, st->loc, "a net reports one metric so far");
+      metric = st;
+    } else {
+      sng_diag_error(c->d, st->loc, "expected 'name = layer(...)', 'loss ...' or 'metric ...' in a net");
+    }
+  }
+  for (int i = 0; i < c->nbind; i++)
+    if (c->bind[i].state == 0) sng_lctx_tensor(c, &(SngExpr){.kind = SNG_EX_IDENT, .str = c->bind[i].name, .loc = c->bind[i].stmt->loc});
+  if (!loss) {
+    sng_diag_error(c->d, net->loc, "net '%s' has no loss", net->name);
+    sng_diag_hint(c->d, "add a line such as: loss softmax_cross_entropy(logits, y)");
+    return;
+  }
+  SngIrNode *l = sng_lctx_tensor(c, loss->value);
+  if (l && !sng_op_has(l->op, OPF_LOSS)) {
+    sng_diag_error(c->d, loss->value->loc, "'loss' needs a loss layer such as softmax_cross_entropy(logits, labels)");
+    l = NULL;
+  }
+  c->job->loss = l;
+  if (metric) {
+    SngIrNode *m = sng_lctx_tensor(c, metric->value);
+    if (m && !sng_op_has(m->op, OPF_METRIC)) {
+      sng_diag_error(c->d, metric->value->loc, "'metric' needs a metric layer such as accuracy(logits, labels)");
+      m = NULL;
+    }
+    c->job->metric = m;
+  }
+}
+
+/* ---- the other declarations ---- */
+
+
+const char *sng_sema_string(SngLayerCtx *c, const SngExpr *e) { return const_string(c, e); }
+SngJob *sng_sema_job(SngLayerCtx *c) { return c->job; }
+
+static const SngDecl *only_one(SngLayerCtx *c, const SngFile *f, SngDeclKind kind, const char *what) {
+  const SngDecl *first = NULL;
+  for (const SngDecl *x = f->decls; x; x = x->next) {
+    if (x->kind != kind) continue;
+    if (first) {
+      sng_diag_error(c->d, x->loc, "a second %s: one per file is supported so far", what);
+      sng_diag_hint(c->d, "the first one is at line %d", first->loc.line);
+      continue;
+    }
+    first = x;
+  }
+  return first;
+}
+
+int sng_pass_sema(SngJob *job, const SngFile *f, SngDiag *d) {
+  int before = sng_diag_errors(d);
+  SngLayerCtx *c = sng_calloc(1, sizeof *c);
+  c->job = job, c->d = d, c->f = f;
+  job->source = sng_arena_strdup(job->arena, f->path);
+  for (const SngDecl *x = f->decls; x; x = x->next)
+    if (x->kind == SNG_DECL_IMPORT || x->kind == SNG_DECL_BLOCK)
+      sng_diag_error(d, x->loc, "%s is not supported yet by this version of singac",
+                     x->kind == SNG_DECL_IMPORT ? "import" : "block");
+
+  const SngDecl *data = only_one(c, f, SNG_DECL_DATA, "data block");
+  const SngDecl *upd = only_one(c, f, SNG_DECL_UPDATER, "updater");
+  const SngDecl *clu = only_one(c, f, SNG_DECL_CLUSTER, "cluster");
+  const SngDecl *train = only_one(c, f, SNG_DECL_TRAIN, "train stage");
+  if (data) sng_sema_data(c, data, &job->data);
+  if (upd) sng_sema_updater(c, upd, &job->updater);
+  else { /* documented default: plain SGD at 0.01 */
+    job->updater = (SngPlanUpdater){.kind = SNG_UPD_SGD, .lr = 0.01, .kernel = -1};
+  }
+  sng_sema_cluster(c, clu, &job->cluster);
+  const SngDecl *net = NULL;
+  if (!train) sng_diag_error(d, (SngLoc){f->path, 1, 1}, "no train stage: nothing to do");
+  else sng_sema_train(c, f, train, &job->train, &net);
+  if (net) {
+    if (!data) sng_diag_error(d, net->loc, "net '%s' has no data block to read from", net->name);
+    job->net = sng_ir_graph_new(net->name);
+    c->g = job->net;
+    build_net(c, net);
+  }
+  free(c);
+  return sng_diag_errors(d) > before ? -1 : 0;
+}
+
+SngJob *sng_job_new(void) {
+  SngArena *a = sng_arena_new();
+  SngJob *j = sng_arena_alloc(a, sizeof *j);
+  j->arena = a;
+  return j;
+}
+
+void sng_job_free(SngJob *job) {
+  if (!job) return;
+  sng_ir_graph_free(job->net);
+  sng_ir_graph_free(job->update);
+  sng_arena_free(job->arena);
+}

@@ -1,0 +1,270 @@
+/* sema_data.c - the settings declarations: data, updater, cluster and train.
+ *
+ * Each is a list of `key = value` settings (or call arguments) checked against a table of
+ * known keys, so a misspelt key is an error with a suggestion, never silently defaulted
+ * (darknet's failure).  Data sources are probed at compile time: shapes are inferred from
+ * the files' headers, so the user writes no input sizes, and a missing or malformed file is
+ * reported at its place in the .sng file.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <zlib.h>
+
+
+/* Finds key among keys[]; reports an unknown key with a suggestion. */
+static int key_index(SngLayerCtx *c, const char *key, SngLoc loc, const char *const *keys, int n, const char *where) {
+  for (int i = 0; i < n; i++)
+    if (!strcmp(key, keys[i])) return i;
+  sng_diag_error(sng_lctx_diag(c), loc, "unknown setting '%s' in %s", key, where);
+  const char *s = sng_diag_suggest(key, keys, n);
+  if (s) sng_diag_hint(sng_lctx_diag(c), "did you mean '%s'?", s);
+  return -1;
+}
+
+static uint32_t be32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Reads the idx headers (and the labels, for the class count). */
+static int probe_idx(SngLayerCtx *c, SngLoc loc, const char *images, const char *labels, int64_t dims[3],
+                     int32_t *classes, int64_t *count) {
+  SngDiag *d = sng_lctx_diag(c);
+  unsigned char h[16];
+  gzFile f = gzopen(images, "rb");
+  if (!f) {
+    sng_diag_error(d, loc, "cannot open %s: %s", images, strerror(errno ? errno : ENOENT));
+    sng_diag_hint(d, "set SINGA_DATA or the data block's dir to the folder that holds the files");
+    return -1;
+  }
+  int n = gzread(f, h, 16);
+  gzclose(f);
+  if (n != 16 || be32(h) != 0x803) {
+    sng_diag_error(d, loc, "%s is not an idx image file (magic 0x00000803)", images);
+    return -1;
+  }
+  int64_t nimg = be32(h + 4);
+  dims[0] = (int64_t)be32(h + 8) * be32(h + 12), dims[1] = dims[2] = 0;
+  f = gzopen(labels, "rb");
+  if (!f) {
+    sng_diag_error(d, loc, "cannot open %s: %s", labels, strerror(errno ? errno : ENOENT));
+    return -1;
+  }
+  n = gzread(f, h, 8);
+  if (n != 8 || be32(h) != 0x801) {
+    gzclose(f);
+    sng_diag_error(d, loc, "%s is not an idx label file (magic 0x00000801)", labels);
+    return -1;
+  }
+  int64_t nlab = be32(h + 4), seen = 0;
+  int maxl = -1;
+  unsigned char buf[65536];
+  while ((n = gzread(f, buf, sizeof buf)) > 0)
+    for (int i = 0; i < n; i++) maxl = buf[i] > maxl ? buf[i] : maxl, seen++;
+  gzclose(f);
+  if (nlab != nimg || seen < nlab || dims[0] <= 0) {
+    sng_diag_error(d, loc, "%s and %s disagree: %lld images, %lld labels (%lld present)", images, labels,
+                   (long long)nimg, (long long)nlab, (long long)seen);
+    return -1;
+  }
+  *classes = maxl + 1;
+  *count = nimg;
+  return 0;
+}
+
+static const char *join(SngLayerCtx *c, const char *dir, const char *file) {
+  if (!dir || file[0] == '/') return file;
+  return sng_arena_printf(sng_sema_job(c)->arena, "%s/%s", dir, file);
+}
+
+/* idx("images", "labels") */
+static int data_source(SngLayerCtx *c, const SngExpr *e, const char *dir, const char **out) {
+  static const char *const p[] = {"images", "labels"};
+  const SngExpr *s[2];
+  if (e->kind != SNG_EX_CALL || strcmp(e->str, "idx")) {
+    sng_diag_error(sng_lctx_diag(c), e->loc, "expected a data source: idx(images, labels)");
+    return -1;
+  }
+  if (sng_lctx_bind(c, e, p, 2, s)) return -1;
+  for (int i = 0; i < 2; i++) {
+    const char *v = sng_sema_string(c, s[i]);
+    if (!v) return -1;
+    out[i] = join(c, dir, v);
+  }
+  return 0;
+}
+
+int sng_sema_data(SngLayerCtx *c, const SngDecl *decl, SngPlanData *out) {
+  static const char *const keys[] = {"dir", "train", "test", "batch", "shuffle", "scale", "standardize", "standardise"};
+  enum { DIR, TRAIN, TEST, BATCH, SHUFFLE, SCALE, STD, STD2, NKEYS };
+  const SngExpr *v[NKEYS] = {0};
+  SngDiag *d = sng_lctx_diag(c);
+  for (const SngStmt *st = decl->body; st; st = st->next) {
+    if (st->kind != SNG_ST_ASSIGN || st->names->next) {
+      sng_diag_error(d, st->loc, "expected 'key = value' in data block '%s'", decl->name);
+      continue;
+    }
+    int k = key_index(c, st->names->name, st->names->loc, keys, NKEYS, "a data block");
+    if (k == STD2) k = STD;
+    if (k >= 0) v[k] = st->value;
+  }
+  *out = (SngPlanData){.name = decl->name, .format = "idx", .batch = 64, .scale = 1.0};
+  const char *dir = v[DIR] ? sng_sema_string(c, v[DIR]) : NULL;
+  int64_t b;
+  if (v[BATCH] && sng_lctx_int(c, v[BATCH], 1, &b) == 0) out->batch = b;
+  if (v[SHUFFLE]) sng_lctx_bool(c, v[SHUFFLE], &out->shuffle);
+  if (v[SCALE]) sng_lctx_number(c, v[SCALE], &out->scale);
+  if (v[STD]) sng_lctx_bool(c, v[STD], &out->standardize);
+  if (!v[TRAIN]) {
+    sng_diag_error(d, decl->loc, "data block '%s' has no train source", decl->name);
+    sng_diag_hint(d, "add: train = idx(\"train-images-idx3-ubyte.gz\", \"train-labels-idx1-ubyte.gz\")");
+    return -1;
+  }
+  int64_t n;
+  if (data_source(c, v[TRAIN], dir, out->train) ||
+      probe_idx(c, v[TRAIN]->loc, out->train[0], out->train[1], out->sample_dims, &out->classes, &n))
+    return -1;
+  if (v[TEST]) {
+    int64_t tdims[3];
+    int32_t tclasses;
+    if (data_source(c, v[TEST], dir, out->test) ||
+        probe_idx(c, v[TEST]->loc, out->test[0], out->test[1], tdims, &tclasses, &n))
+      return -1;
+    if (tdims[0] != out->sample_dims[0]) {
+      sng_diag_error(d, v[TEST]->loc, "test samples have %lld values, train samples %lld", (long long)tdims[0],
+                     (long long)out->sample_dims[0]);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+int sng_sema_updater(SngLayerCtx *c, const SngDecl *decl, SngPlanUpdater *out) {
+  static const char *const kinds[] = {"sgd", "nesterov", "adagrad", "rmsprop", "adam"};
+  static const char *const p[] = {"lr?", "momentum?", "weight_decay?", "schedule?"};
+  SngDiag *d = sng_lctx_diag(c);
+  *out = (SngPlanUpdater){.kind = SNG_UPD_SGD, .lr = 0.01, .kernel = -1};
+  if (strcmp(decl->name, "sgd")) {
+    int known = 0;
+    for (int i = 0; i < 5; i++) known |= !strcmp(decl->name, kinds[i]);
+    if (known) sng_diag_error(d, decl->name_loc, "updater '%s' is not implemented yet (sgd is)", decl->name);
+    else {
+      sng_diag_error(d, decl->name_loc, "unknown updater '%s'", decl->name);
+      const char *s = sng_diag_suggest(decl->name, kinds, 5);
+      if (s) sng_diag_hint(d, "did you mean '%s'?", s);
+    }
+    return -1;
+  }
+  const SngExpr *s[4];
+  SngExpr call = {.kind = SNG_EX_CALL, .loc = decl->name_loc, .str = decl->name, .args = decl->args};
+  if (sng_lctx_bind(c, &call, p, 4, s)) return -1;
+  if (s[0]) sng_lctx_number(c, s[0], &out->lr);
+  if (s[1]) sng_lctx_number(c, s[1], &out->momentum);
+  if (s[2]) sng_lctx_number(c, s[2], &out->weight_decay);
+  if (out->lr <= 0 && s[0]) sng_diag_error(d, s[0]->loc, "lr must be > 0");
+  if ((out->momentum < 0 || out->momentum >= 1) && s[1]) sng_diag_error(d, s[1]->loc, "momentum must be in [0, 1)");
+  if (out->weight_decay < 0 && s[2]) sng_diag_error(d, s[2]->loc, "weight_decay must be >= 0");
+  if (s[3]) {
+    const SngExpr *e = s[3];
+    if (e->kind == SNG_EX_IDENT && !strcmp(e->str, "fixed")) return 0;
+    if (e->kind == SNG_EX_CALL && !strcmp(e->str, "step")) {
+      static const char *const sp[] = {"gamma", "every"};
+      const SngExpr *a[2];
+      if (sng_lctx_bind(c, e, sp, 2, a) || sng_lctx_number(c, a[0], &out->sched_gamma) ||
+          sng_lctx_int(c, a[1], 1, &out->sched_every))
+        return -1;
+      out->schedule = SNG_SCHED_STEP;
+      return 0;
+    }
+    sng_diag_error(d, e->loc, "unknown schedule: fixed and step(gamma, every) are implemented so far");
+    return -1;
+  }
+  return 0;
+}
+
+int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngCluster *out) {
+  static const char *const p[] = {"worker_groups?", "workers_per_group?", "server_groups?", "servers_per_group?", "sync?"};
+  *out = (SngCluster){1, 1, 1, 1, 1};
+  if (!decl) return 0;
+  const SngExpr *s[5];
+  SngExpr call = {.kind = SNG_EX_CALL, .loc = decl->loc, .str = "cluster", .args = decl->args};
+  if (sng_lctx_bind(c, &call, p, 5, s)) return -1;
+  int *f[4] = {&out->worker_groups, &out->workers_per_group, &out->server_groups, &out->servers_per_group};
+  for (int i = 0; i < 4; i++) {
+    int64_t v;
+    if (!s[i] || sng_lctx_int(c, s[i], 1, &v)) continue;
+    *f[i] = (int)v;
+    if (v != 1) {
+      sng_diag_error(sng_lctx_diag(c), s[i]->loc, "this version runs one worker and one server; %.*s = %lld is not supported yet",
+                     (int)strcspn(p[i], "?"), p[i], (long long)v);
+    }
+  }
+  return 0;
+}
+
+/* train NET with bp, sgd { steps = N; display_every = N; seed = N; test every N for M|all } */
+int sng_sema_train(SngLayerCtx *c, const SngFile *f, const SngDecl *decl, SngPlanTrain *out, const SngDecl **net) {
+  static const char *const keys[] = {"steps", "display_every", "seed"};
+  static const char *const heads[] = {"test", "checkpoint"};
+  SngDiag *d = sng_lctx_diag(c);
+  *out = (SngPlanTrain){.net = decl->name, .alg = "bp", .steps = 1000, .display_every = 100, .seed = 1};
+  *net = NULL;
+  const char *nets[32];
+  int nnets = 0;
+  for (const SngDecl *x = f->decls; x; x = x->next)
+    if (x->kind == SNG_DECL_NET) {
+      if (!strcmp(x->name, decl->name)) *net = x;
+      if (nnets < 32) nets[nnets++] = x->name;
+    }
+  if (!*net) {
+    sng_diag_error(d, decl->name_loc, "no net named '%s'", decl->name);
+    const char *s = sng_diag_suggest(decl->name, nets, nnets);
+    if (s) sng_diag_hint(d, "did you mean '%s'?", s);
+  }
+  /* with ALG, UPDATER */
+  const SngArg *a = decl->with;
+  if (!a || a->value->kind != SNG_EX_IDENT || strcmp(a->value->str, "bp")) {
+    static const char *const algs[] = {"bp", "bptt", "cd"};
+    SngLoc loc = a ? a->loc : decl->loc;
+    const char *name = a && (a->value->kind == SNG_EX_IDENT || a->value->kind == SNG_EX_CALL) ? a->value->str : "";
+    if (!strcmp(name, "bptt") || !strcmp(name, "cd"))
+      sng_diag_error(d, loc, "algorithm '%s' is not implemented yet (bp is)", name);
+    else {
+      sng_diag_error(d, loc, "expected the training algorithm: bp, bptt or cd");
+      const char *s = sng_diag_suggest(name, algs, 3);
+      if (s && *name) sng_diag_hint(d, "did you mean '%s'?", s);
+    }
+  }
+  if (a && a->next && (a->next->value->kind != SNG_EX_IDENT || strcmp(a->next->value->str, "sgd")))
+    sng_diag_error(d, a->next->loc, "the updater named here must be the file's updater (sgd)");
+  for (const SngStmt *st = decl->body; st; st = st->next) {
+    if (st->kind == SNG_ST_ASSIGN && !st->names->next) {
+      int64_t v;
+      int k = key_index(c, st->names->name, st->names->loc, keys, 3, "a train stage");
+      if (k < 0 || sng_lctx_int(c, st->value, k == 2 ? 0 : 1, &v)) continue;
+      if (k == 0) out->steps = v;
+      else if (k == 1) out->display_every = v;
+      else out->seed = (uint64_t)v;
+    } else if (st->kind == SNG_ST_CLAUSES && !strcmp(st->head, "test")) {
+      for (const SngClause *cl = st->clauses; cl; cl = cl->next) {
+        if (!strcmp(cl->word, "every")) sng_lctx_int(c, cl->value, 1, &out->test_every);
+        else if (!strcmp(cl->word, "for")) {
+          if (cl->value->kind == SNG_EX_IDENT && !strcmp(cl->value->str, "all")) out->test_steps = 0;
+          else sng_lctx_int(c, cl->value, 1, &out->test_steps);
+        } else sng_diag_error(d, cl->loc, "test takes 'every N' and 'for M' (batches, or all)");
+      }
+      if (!sng_sema_job(c)->data.test[0] && sng_sema_job(c)->data.train[0])
+        sng_diag_error(d, st->loc, "test needs a test source in the data block");
+    } else if (st->kind == SNG_ST_CLAUSES && !strcmp(st->head, "checkpoint")) {
+      sng_diag_error(d, st->loc, "checkpoints are not implemented yet");
+    } else {
+      const char *h = st->head ? st->head : st->names ? st->names->name : "?";
+      sng_diag_error(d, st->loc, "unexpected '%s' in a train stage", h);
+      const char *s = sng_diag_suggest(h, heads, 2);
+      if (!s) s = sng_diag_suggest(h, keys, 3);
+      if (s) sng_diag_hint(d, "did you mean '%s'?", s);
+    }
+  }
+  return 0;
+}

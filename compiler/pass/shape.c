@@ -1,0 +1,147 @@
+/* shape.c - shape inference, the compiler's type checker (chibicc's add_type as a pass).
+ *
+ * One function per shape rule, chosen through the op table's `shape` column.  A mismatch is
+ * reported at the .sng location of the op with both shapes, and the pass goes on so that
+ * every mismatch in the file is reported; a node whose sources failed stays unshaped and is
+ * skipped.  Parameters whose input size the user did not write (dense's weight) get it here,
+ * and so do their default initialisers, which depend on that fan-in.
+ */
+#include "sng_pass.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef int (*ShapeFn)(SngIrNode *n, SngDiag *d);
+
+static bool known(const SngIrNode *n) {
+  if (n->shape.rank == 0) return sng_op_has(n->op, OPF_SCALAR);
+  for (int i = 0; i < n->shape.rank; i++)
+    if (n->shape.d[i] <= 0) return false;
+  return true;
+}
+
+static const char *sh(SngShape s, char *b) { return sng_shape_str(s, b, 64); }
+static const char *lname(const SngIrNode *n) {
+  return n->op == SNG_OP_PARAM || n->op == SNG_OP_INPUT ? "input" : sng_op_info[n->op].name;
+}
+
+static int shape_scalar(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  n->shape = (SngShape){0, {0}};
+  return 0;
+}
+
+static void auto_init(SngIrNode *p, int64_t fan_in) {
+  if (p->op != SNG_OP_PARAM || p->init.kind != SNG_INIT_AUTO) return;
+  double bound = 1.0 / sqrt((double)fan_in);
+  p->init = (SngInit){SNG_INIT_UNIFORM, -bound, bound};
+}
+
+static int shape_matmul(SngIrNode *n, SngDiag *d) {
+  SngIrNode *a = n->src[0], *b = n->src[1];
+  char x[64], y[64];
+  if (b->op == SNG_OP_PARAM && b->shape.rank == 2 && b->shape.d[0] == 0 && a->shape.rank == 2)
+    b->shape.d[0] = a->shape.d[n->iattr[0] ? 0 : 1]; /* dense: the weight's fan-in comes from x */
+  if (a->shape.rank != 2 || b->shape.rank != 2) {
+    sng_diag_error(d, n->loc, "dense() wants a [batch, features] input; got %s", sh(a->shape, x));
+    return -1;
+  }
+  int64_t m = a->shape.d[n->iattr[0] ? 1 : 0], ka = a->shape.d[n->iattr[0] ? 0 : 1];
+  int64_t kb = b->shape.d[n->iattr[1] ? 1 : 0], nn = b->shape.d[n->iattr[1] ? 0 : 1];
+  if (ka != kb) {
+    sng_diag_error(d, n->loc, "matrix product of %s and %s: inner sizes %lld and %lld differ", sh(a->shape, x),
+                   sh(b->shape, y), (long long)ka, (long long)kb);
+    return -1;
+  }
+  auto_init(b, ka);
+  n->shape = sng_shape2(m, nn);
+  return 0;
+}
+
+static int shape_first(SngIrNode *n, SngDiag *d) {
+  SngIrNode *a = n->src[0];
+  char x[64], y[64];
+  if (n->op == SNG_OP_BIAS_ADD) {
+    SngIrNode *b = n->src[1];
+    if (a->shape.rank < 1 || b->shape.rank != 1 || b->shape.d[0] != a->shape.d[a->shape.rank - 1]) {
+      sng_diag_error(d, n->loc, "bias %s does not match the last dimension of %s", sh(b->shape, x), sh(a->shape, y));
+      return -1;
+    }
+    if (a->op == SNG_OP_MATMUL && b->op == SNG_OP_PARAM && a->src[1]->op == SNG_OP_PARAM)
+      auto_init(b, a->src[1]->shape.d[0]);
+  } else if (n->nsrc == 2 && n->op != SNG_OP_SOFTMAX_XENT_BWD && !sng_shape_eq(a->shape, n->src[1]->shape)) {
+    sng_diag_error(d, n->loc, "%s of %s and %s: shapes differ", sng_op_info[n->op].name, sh(a->shape, x),
+                   sh(n->src[1]->shape, y));
+    return -1;
+  }
+  n->shape = a->shape;
+  return 0;
+}
+
+static int shape_bcast(SngIrNode *n, SngDiag *d) {
+  SngShape a = n->src[0]->shape, b = n->src[1]->shape;
+  char x[64], y[64];
+  if (sng_shape_eq(a, b) || b.rank == 0) n->shape = a;
+  else if (a.rank == 0) n->shape = b;
+  else {
+    sng_diag_error(d, n->loc, "%s of %s and %s: shapes differ", sng_op_info[n->op].name, sh(a, x), sh(b, y));
+    return -1;
+  }
+  return 0;
+}
+
+static int shape_colsum(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  SngShape a = n->src[0]->shape;
+  n->shape = sng_shape1(a.d[a.rank - 1]);
+  return 0;
+}
+
+/* (logits [batch, classes], labels [batch]) -> one value per row */
+static int shape_rows(SngIrNode *n, SngDiag *d) {
+  SngIrNode *x = n->src[0], *y = n->src[1];
+  char a[64];
+  const char *what = n->op == SNG_OP_ACCURACY ? "accuracy" : "softmax_cross_entropy";
+  if (y->op != SNG_OP_INPUT || y->iattr[0] != 1) {
+    sng_diag_error(d, n->loc, "%s wants labels from input() as its second argument", what);
+    return -1;
+  }
+  if (x->shape.rank != 2 || x->shape.d[0] != y->shape.d[0]) {
+    sng_diag_error(d, n->loc, "%s(%s) has shape %s; %s wants [batch, classes] = [%lld,%lld]", lname(x),
+                   x->name ? x->name : "", sh(x->shape, a), what, (long long)y->shape.d[0], (long long)y->iattr[1]);
+    return -1;
+  }
+  if (x->shape.d[1] != y->iattr[1]) {
+    sng_diag_error(d, n->loc, "%s gets %lld scores per sample, but the labels have %lld classes", what,
+                   (long long)x->shape.d[1], (long long)y->iattr[1]);
+    sng_diag_hint(d, "the last dense() before the loss should have %lld units", (long long)y->iattr[1]);
+    return -1;
+  }
+  n->shape = sng_shape1(x->shape.d[0]);
+  return 0;
+}
+
+#define none NULL
+static const ShapeFn shape_fn[SNG_OP__COUNT] = {
+#define OP(name, nsrc, flags, shape, grad, emit, kernel) [SNG_OP_##name] = shape,
+#include "ops.def"
+#undef OP
+};
+#undef none
+
+int sng_pass_shape(SngIrGraph *g, SngDiag *d) {
+  int err = 0;
+  for (int i = 0; i < g->nnodes; i++) {
+    SngIrNode *n = g->nodes[i];
+    if (n->dead || !shape_fn[n->op]) continue;
+    bool ok = true;
+    for (int j = 0; j < n->nsrc; j++) ok = ok && known(n->src[j]);
+    /* a dense weight is unknown until its matmul fills it in */
+    if (!ok && !(n->op == SNG_OP_MATMUL && known(n->src[0]))) {
+      err = -1;
+      continue;
+    }
+    if (shape_fn[n->op](n, d)) err = -1;
+  }
+  return err;
+}

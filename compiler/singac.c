@@ -1,0 +1,92 @@
+/* singac - the singa compiler: model.sng -> plan.
+ *
+ *   singac model.sng -o model.plan     compile; prints nothing on success
+ *   singac --dump-ir[=PASS] model.sng  print the IR after every pass (or one)
+ *   singac --dump-kernels model.sng    print the fused kernels' LLVM IR
+ * Exit status: 0 ok, 1 errors in the input, 2 usage or system errors.
+ */
+#include "sng_lower.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out) {
+  fputs("usage: singac [options] FILE.sng\n"
+        "  -o FILE            write the plan to FILE (default: FILE with .plan for .sng)\n"
+        "  --dump-ir[=PASS]   print the IR after every pass, or after PASS\n"
+        "                     (shape, grad, partition, fuse, memplan, update); writes no plan\n"
+        "  --dump-kernels     print the LLVM IR of every fused kernel; writes no plan\n"
+        "  --max-errors N     stop reporting after N errors (default 20)\n"
+        "  -v                 say what was written\n"
+        "  -h, --help         this help\n", out);
+}
+
+int main(int argc, char **argv) {
+  const char *in = NULL, *out = NULL;
+  SngCompileOpts opts = {0};
+  int verbose = 0, max_errors = 20, dump = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "-o") && i + 1 < argc) out = argv[++i];
+    else if (!strcmp(a, "--dump-ir")) opts.dump_ir = stdout, dump = 1;
+    else if (!strncmp(a, "--dump-ir=", 10)) opts.dump_ir = stdout, opts.dump_pass = a + 10, dump = 1;
+    else if (!strcmp(a, "--dump-kernels")) opts.dump_kernels = stdout, dump = 1;
+    else if (!strcmp(a, "--max-errors") && i + 1 < argc) max_errors = atoi(argv[++i]);
+    else if (!strcmp(a, "-v")) verbose = 1;
+    else if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
+    else if (a[0] == '-' && a[1]) {
+      fprintf(stderr, "singac: unknown option '%s'\n", a);
+      usage(stderr);
+      return 2;
+    } else if (in) {
+      fprintf(stderr, "singac: one input file at a time ('%s' and '%s')\n", in, a);
+      return 2;
+    } else in = a;
+  }
+  if (!in) {
+    usage(stderr);
+    return 2;
+  }
+  static const char *const passes[] = {"shape", "grad", "partition", "fuse", "memplan", "update"};
+  if (opts.dump_pass) {
+    int ok = 0;
+    for (int i = 0; i < 6; i++) ok |= !strcmp(opts.dump_pass, passes[i]);
+    if (!ok) {
+      fprintf(stderr, "singac: unknown pass '%s' for --dump-ir", opts.dump_pass);
+      const char *s = sng_diag_suggest(opts.dump_pass, passes, 6);
+      if (s) fprintf(stderr, " (did you mean '%s'?)", s);
+      fputc('\n', stderr);
+      return 2;
+    }
+  }
+  char *deflt = NULL;
+  if (!out && !dump) {
+    size_t n = strlen(in);
+    deflt = malloc(n + 6);
+    memcpy(deflt, in, n + 1);
+    if (n > 4 && !strcmp(deflt + n - 4, ".sng")) deflt[n - 4] = 0;
+    strcat(deflt, ".plan");
+    out = deflt;
+  }
+  SngDiag *d = sng_diag_new(stderr, max_errors);
+  SngPlan *plan = sng_compile_file(in, d, &opts);
+  int rc = 0;
+  if (!plan) {
+    int n = sng_diag_errors(d);
+    fprintf(stderr, "%d error%s; no plan written\n", n, n == 1 ? "" : "s");
+    rc = 1;
+  } else if (!dump) {
+    char err[512];
+    if (sng_plan_write(plan, out, err, sizeof err)) {
+      fprintf(stderr, "singac: %s\n", err);
+      rc = 2;
+    } else if (verbose) {
+      fprintf(stderr, "singac: wrote %s (%d kernels, %d parameters)\n", out, plan->nkernels, plan->nparams);
+    }
+  }
+  sng_plan_free(plan);
+  sng_diag_free(d);
+  free(deflt);
+  return rc;
+}

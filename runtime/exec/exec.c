@@ -1,0 +1,176 @@
+/* exec.c - the executor: one worker's graph bound to memory and run op by op.
+ *
+ * Binding happens once: every tensor gets its pointer (arena offset, or the parameter's
+ * value memory), every op its resolved input/output pointers and either a C kernel from
+ * the op table or a JIT-compiled function.  The step loop is then a flat walk over those
+ * instructions with no lookups.  Each parameter is handed to the stub (on_param) right
+ * after the last op that reads its value or writes its gradient, so servers can update it
+ * while the worker is still computing the gradients of earlier layers.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Instr {
+  const SngPlanOp *op;
+  SngRtKernel c;                /* C kernel, or NULL */
+  SngKernelFn fn;               /* JIT kernel, or NULL */
+  float **ptrs;                 /* inputs then outputs (the kernel ABI's bufs) */
+  const SngPlanTensor **tin;    /* input tensors, for the C kernels' shapes */
+  int64_t rows, cols;           /* JIT kernels: iteration space */
+  int *release;                 /* parameters final after this op, -1 terminated */
+} Instr;
+
+struct SngExec {
+  const SngPlan *plan;
+  const SngPlanGraph *g;
+  float *arena;
+  float **tptr;                 /* tensor -> memory */
+  Instr *code;
+  int ncode;
+  int64_t kcalls;
+  SngKernelFn update;
+};
+
+static int fail(char *err, size_t n, const char *fmt, const char *a, long long b) {
+  snprintf(err, n, fmt, a, b);
+  return -1;
+}
+
+/* JIT-compiled functions are cached per JIT and plan kernel index. */
+static int compile_kernels(const SngPlan *p, SngJit *jit, SngKernelFn *fns, char *err, size_t errlen) {
+  for (int i = 0; i < p->nkernels; i++) {
+    const SngPlanKernel *k = &p->kernels[i];
+    if (sng_jit_add(jit, k->bitcode, k->bitcode_len, k->symbol, &fns[i], err, errlen)) return -1;
+  }
+  return 0;
+}
+
+static int64_t numel(const SngPlanTensor *t) {
+  int64_t n = 1;
+  for (int i = 0; i < t->rank; i++) n *= t->dims[i];
+  return n;
+}
+
+SngExec *sng_exec_new(const SngPlan *p, int graph, SngJit *jit, float *const *params, char *err, size_t errlen) {
+  SngExec *e = sng_calloc(1, sizeof *e);
+  const SngPlanGraph *g = &p->graphs[graph];
+  e->plan = p, e->g = g;
+  e->arena = sng_alloc_aligned((size_t)g->arena_bytes + 64);
+  e->tptr = sng_calloc((size_t)g->ntensors + 1, sizeof(float *));
+  for (int i = 0; i < g->ntensors; i++) {
+    const SngPlanTensor *t = &g->tensors[i];
+    e->tptr[i] = t->kind == SNG_TENSOR_PARAM ? params[t->param] : (float *)((char *)e->arena + t->offset);
+  }
+  SngKernelFn *fns = sng_calloc((size_t)p->nkernels + 1, sizeof *fns);
+  if (compile_kernels(p, jit, fns, err, errlen)) goto fail;
+  if (p->updater.kernel >= 0) e->update = fns[p->updater.kernel];
+  /* the last op touching each parameter (value read, or gradient written) */
+  int *last = sng_alloc(sizeof(int) * (size_t)(p->nparams + 1));
+  for (int i = 0; i < p->nparams; i++) last[i] = -1;
+  for (int i = 0; i < g->nops; i++) {
+    const SngPlanOp *o = &g->ops[i];
+    for (int j = 0; j < o->nin + o->nout; j++) {
+      const SngPlanTensor *t = &g->tensors[j < o->nin ? o->in[j] : o->out[j - o->nin]];
+      if (t->kind == SNG_TENSOR_PARAM || t->kind == SNG_TENSOR_GRAD) last[t->param] = i;
+    }
+  }
+  e->code = sng_calloc((size_t)g->nops + 1, sizeof(Instr));
+  for (int i = 0; i < g->nops; i++) {
+    const SngPlanOp *o = &g->ops[i];
+    Instr *in = &e->code[e->ncode++];
+    in->op = o;
+    in->ptrs = sng_calloc((size_t)(o->nin + o->nout + 1), sizeof(float *));
+    in->tin = sng_calloc((size_t)(o->nin + 1), sizeof(SngPlanTensor *));
+    for (int j = 0; j < o->nin; j++) in->ptrs[j] = e->tptr[o->in[j]], in->tin[j] = &g->tensors[o->in[j]];
+    for (int j = 0; j < o->nout; j++) in->ptrs[o->nin + j] = e->tptr[o->out[j]];
+    if (o->op == SNG_OP_KERNEL) {
+      const SngPlanKernel *k = &p->kernels[o->kernel];
+      if (k->nscalars > 16) {
+        fail(err, errlen, "plan: kernel %s takes %lld runtime scalars", k->symbol, k->nscalars);
+        goto fail_last;
+      }
+      if (k->nbufs != o->nin + o->nout) {
+        fail(err, errlen, "plan: kernel %s has %lld buffers, its op disagrees", k->symbol, k->nbufs);
+        goto fail_last;
+      }
+      in->fn = fns[o->kernel];
+      /* iteration space: a row kernel runs over its logits, an elementwise one over its
+       * widest buffer (bias vectors broadcast over it) */
+      const SngPlanTensor *t = in->tin[0];
+      for (int j = 0; j < o->nin + o->nout; j++) {
+        const SngPlanTensor *u = &g->tensors[j < o->nin ? o->in[j] : o->out[j - o->nin]];
+        if (!k->rowwise && (numel(u) > numel(t) || (numel(u) == numel(t) && u->rank > t->rank))) t = u;
+      }
+      in->rows = t->rank >= 2 ? t->dims[0] : 1;
+      in->cols = numel(t) / in->rows;
+    } else if (o->op >= 0 && o->op < SNG_OP__COUNT && sng_rt_kernels[o->op]) {
+      in->c = sng_rt_kernels[o->op];
+      if (o->op == SNG_OP_MATMUL && (in->tin[0]->rank != 2 || in->tin[1]->rank != 2)) {
+        fail(err, errlen, "plan: matrix product %s on tensors that are not matrices (%lld)", o->name, 0);
+        goto fail_last;
+      }
+    } else {
+      fail(err, errlen, "plan: op %s (code %lld) has no kernel in this runtime", o->name, o->op);
+      goto fail_last;
+    }
+    int nrel = 0;
+    in->release = sng_alloc(sizeof(int) * (size_t)(p->nparams + 1));
+    for (int q = 0; q < p->nparams; q++)
+      if (last[q] == i) in->release[nrel++] = q;
+    in->release[nrel] = -1;
+  }
+  free(last);
+  free(fns);
+  return e;
+fail_last:
+  free(last);
+fail:
+  free(fns);
+  sng_exec_free(e);
+  return NULL;
+}
+
+void sng_exec_free(SngExec *e) {
+  if (!e) return;
+  for (int i = 0; i < e->ncode; i++) {
+    free(e->code[i].ptrs);
+    free(e->code[i].tin);
+    free(e->code[i].release);
+  }
+  free(e->code);
+  free(e->tptr);
+  free(e->arena);
+  free(e);
+}
+
+static const float no_scalars[16] = {0}; /* worker kernels take no runtime scalars */
+
+void sng_exec_run(SngExec *e, int phase, void (*on_param)(void *ctx, int param), void *ctx) {
+  for (int i = 0; i < e->ncode; i++) {
+    Instr *in = &e->code[i];
+    if (in->op->phase > phase) continue;
+    if (in->fn) {
+      in->fn(in->ptrs, no_scalars, in->rows, in->cols);
+      e->kcalls++;
+    } else {
+      in->c(in->op, in->ptrs, in->tin, in->ptrs[in->op->nin]);
+    }
+    if (on_param && phase == SNG_EXEC_TRAIN)
+      for (int *r = in->release; *r >= 0; r++) on_param(ctx, *r);
+  }
+}
+
+float *sng_exec_tensor_at(SngExec *e, int index) {
+  return index >= 0 && index < e->g->ntensors ? e->tptr[index] : NULL;
+}
+
+float *sng_exec_tensor(SngExec *e, const char *name) {
+  for (int i = 0; i < e->g->ntensors; i++)
+    if (e->g->tensors[i].name && !strcmp(e->g->tensors[i].name, name)) return e->tptr[i];
+  return NULL;
+}
+
+int64_t sng_exec_kernel_calls(const SngExec *e) { return e->kcalls; }
+SngKernelFn sng_exec_update_fn(const SngExec *e) { return e->update; }

@@ -1,0 +1,251 @@
+/* test_compile.c - the compiler from .sng text to plan: fusion, memory plan, shapes, errors. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sng_lower.h"
+#include "testutil.h"
+
+static char dir[256];
+
+static void make_data(void) {
+  snprintf(dir, sizeof dir, "/tmp/sng_compile_XXXXXX");
+  cr_assert_not_null(mkdtemp(dir));
+  cr_assert_eq(write_synthetic_idx(dir, "train", 200, 4, 3, 1), 0);
+  cr_assert_eq(write_synthetic_idx(dir, "test", 50, 4, 3, 2), 0);
+}
+static void drop_data(void) {
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+/* a small version of examples/mlp.sng over the synthetic set; %s = net body, then train body */
+static char *source(const char *net, const char *extra) {
+  static char buf[4096];
+  snprintf(buf, sizeof buf,
+           "data d {\n"
+           "  dir = \"%s\"\n"
+           "  train = idx(\"train-images.gz\", \"train-labels.gz\")\n"
+           "  test = idx(\"test-images.gz\", \"test-labels.gz\")\n"
+           "  batch = 8\n"
+           "  scale = 1/255\n"
+           "}\n"
+           "net m {\n%s}\n"
+           "updater sgd(lr = 0.1, momentum = 0.9)\n"
+           "train m with bp, sgd {\n  steps = 10\n%s}\n",
+           dir, net, extra ? extra : "");
+  return buf;
+}
+
+static const char *mlp =
+    "  x, y = input(d)\n"
+    "  h = relu(dense(x, 32))\n"
+    "  logits = dense(h, 3)\n"
+    "  loss softmax_cross_entropy(logits, y)\n"
+    "  metric accuracy(logits, y)\n";
+
+/* Compiles text; returns the plan (or NULL) and the diagnostics in *msgs. */
+static SngPlan *compile(const char *text, char **msgs, FILE *dump) {
+  size_t n;
+  FILE *f = open_memstream(msgs, &n);
+  SngDiag *d = sng_diag_new(f, 20);
+  SngCompileOpts o = {.dump_ir = dump};
+  SngPlan *p = sng_compile_string("t.sng", text, d, &o);
+  sng_diag_free(d);
+  fclose(f);
+  return p;
+}
+
+static const SngPlanKernel *kernel_named(const SngPlan *p, const char *members) {
+  for (int i = 0; i < p->nkernels; i++)
+    if (!strcmp(p->kernels[i].members, members)) return &p->kernels[i];
+  return NULL;
+}
+
+TestSuite(compile, .init = make_data, .fini = drop_data);
+
+Test(compile, mlp_fuses_elementwise_chains) {
+  char *msgs;
+  SngPlan *p = compile(source(mlp, NULL), &msgs, NULL);
+  cr_assert_not_null(p, "%s", msgs);
+  cr_expect_not_null(kernel_named(p, "bias_add+relu"), "bias add + relu fused");
+  cr_expect_not_null(kernel_named(p, "relu_bwd"), "relu backward is a kernel");
+  cr_expect_not_null(kernel_named(p, "softmax_xent+softmax_xent_bwd"), "loss and its gradient in one row kernel");
+  const SngPlanKernel *u = &p->kernels[p->updater.kernel];
+  cr_expect_str_eq(u->members, "mul+mul+add+mul+mul+sub+add+assign+assign");
+  cr_expect_eq(u->nbufs, 3, "w, g, h");
+  cr_expect_eq(u->nscalars, 3);
+  cr_expect_eq(p->nparams, 4);
+  cr_expect_eq(p->graphs[0].batch, 8);
+  cr_expect_eq(p->data.classes, 3);
+  cr_expect_eq(p->data.sample_dims[0], 16);
+  /* no elementwise op is left outside a kernel: there is no C fallback for them */
+  for (int i = 0; i < p->graphs[0].nops; i++) {
+    int op = p->graphs[0].ops[i].op;
+    cr_expect(op == SNG_OP_KERNEL || !sng_op_has((SngOp)op, OPF_ELTWISE | OPF_ROWWISE), "op %d not fused", op);
+  }
+  sng_plan_free(p);
+  free(msgs);
+}
+
+Test(compile, default_init_follows_fan_in) {
+  char *msgs;
+  SngPlan *p = compile(source(mlp, NULL), &msgs, NULL);
+  cr_assert_not_null(p, "%s", msgs);
+  cr_expect_str_eq(p->params[0].name, "dense1.w");
+  cr_expect_eq(p->params[0].dims[0], 16);
+  cr_expect_eq(p->params[0].init, SNG_PINIT_UNIFORM);
+  cr_expect_float_eq(p->params[0].init_b, 0.25, 1e-12); /* 1/sqrt(16) */
+  cr_expect_float_eq(p->params[1].init_b, 0.25, 1e-12); /* the bias uses its layer's fan-in */
+  cr_expect_float_eq(p->params[2].init_b, 1 / sqrt(32.0), 1e-12);
+  sng_plan_free(p);
+  free(msgs);
+}
+
+/* Memory plan: tensors that are live at the same time never share bytes. */
+Test(compile, memory_plan_never_overlaps_live_tensors) {
+  char *msgs;
+  SngPlan *p = compile(source(mlp, NULL), &msgs, NULL);
+  cr_assert_not_null(p, "%s", msgs);
+  const SngPlanGraph *g = &p->graphs[0];
+  int nt = g->ntensors;
+  int *def = calloc((size_t)nt, sizeof(int)), *last = calloc((size_t)nt, sizeof(int));
+  int64_t total = 0;
+  for (int t = 0; t < nt; t++) def[t] = -1, last[t] = -1;
+  for (int i = 0; i < g->nops; i++) {
+    const SngPlanOp *o = &g->ops[i];
+    for (int j = 0; j < o->nin; j++) last[o->in[j]] = i;
+    for (int j = 0; j < o->nout; j++) def[o->out[j]] = i, last[o->out[j]] = last[o->out[j]] > i ? last[o->out[j]] : i;
+  }
+  for (int t = 0; t < nt; t++) {
+    const SngPlanTensor *x = &g->tensors[t];
+    if (x->kind == SNG_TENSOR_GRAD || t == g->loss || t == g->metric) last[t] = g->nops;
+    if (x->kind == SNG_TENSOR_INPUT) def[t] = -1;
+  }
+  for (int a = 0; a < nt; a++) {
+    const SngPlanTensor *x = &g->tensors[a];
+    if (x->offset < 0) continue;
+    int64_t xs = 4;
+    for (int k = 0; k < x->rank; k++) xs *= x->dims[k];
+    total += xs;
+    cr_expect_leq(x->offset + xs, g->arena_bytes);
+    for (int b = a + 1; b < nt; b++) {
+      const SngPlanTensor *y = &g->tensors[b];
+      if (y->offset < 0) continue;
+      int64_t ys = 4;
+      for (int k = 0; k < y->rank; k++) ys *= y->dims[k];
+      int live_together = !(last[a] < def[b] || last[b] < def[a]);
+      int share = x->offset < y->offset + ys && y->offset < x->offset + xs;
+      cr_expect(!(live_together && share), "%s and %s overlap", x->name, y->name);
+    }
+  }
+  cr_expect_lt(g->arena_bytes, total, "memory is reused (%lld of %lld bytes)", (long long)g->arena_bytes,
+               (long long)total);
+  free(def);
+  free(last);
+  sng_plan_free(p);
+  free(msgs);
+}
+
+Test(compile, dump_ir_shows_kernels_and_shapes) {
+  char *msgs, *text;
+  size_t n;
+  FILE *dump = open_memstream(&text, &n);
+  SngPlan *p = compile(source(mlp, NULL), &msgs, dump);
+  fclose(dump);
+  cr_assert_not_null(p, "%s", msgs);
+  cr_expect_not_null(strstr(text, "# after fuse"));
+  cr_expect_not_null(strstr(text, "dense1.w f32[16,32] = param"));
+  cr_expect_not_null(strstr(text, "kernel k0 eltwise [8,32]: bias_add"), "%s", text);
+  cr_expect_not_null(strstr(text, "+ relu"));
+  cr_expect_not_null(strstr(text, "rowwise [8,3]: softmax_xent"));
+  sng_plan_free(p);
+  free(msgs);
+  free(text);
+}
+
+/* Each bad input: a fragment of the net, and a text its diagnostics must contain. */
+static void expect_error(const char *net, const char *extra, const char *want) {
+  char *msgs;
+  SngPlan *p = compile(source(net, extra), &msgs, NULL);
+  cr_expect_null(p);
+  cr_expect_not_null(strstr(msgs, want), "wanted '%s' in:\n%s", want, msgs);
+  sng_plan_free(p);
+  free(msgs);
+}
+
+Test(compile, wrong_class_count) {
+  expect_error("  x, y = input(d)\n  l = dense(x, 5)\n  loss softmax_cross_entropy(l, y)\n",
+               NULL, "t.sng:11:8: error: softmax_cross_entropy gets 5 scores per sample, but the labels have 3 classes");
+}
+
+Test(compile, unknown_layer_suggests) {
+  expect_error("  x, y = input(d)\n  l = dens(x, 3)\n  loss softmax_cross_entropy(l, y)\n", NULL, "did you mean 'dense'?");
+}
+
+Test(compile, unknown_option_suggests) {
+  expect_error("  x, y = input(d)\n  l = dense(x, 3, unit = 4)\n  loss softmax_cross_entropy(l, y)\n", NULL,
+               "dense() has no option 'unit'");
+}
+
+Test(compile, unknown_name) {
+  expect_error("  x, y = input(d)\n  l = dense(q, 3)\n  loss softmax_cross_entropy(l, y)\n", NULL,
+               "t.sng:10:13: error: unknown name 'q'");
+}
+
+Test(compile, names_may_be_used_before_their_line) {
+  char *msgs;
+  SngPlan *p = compile(source("  logits = dense(h, 3)\n  loss softmax_cross_entropy(logits, y)\n"
+                              "  h = relu(dense(x, 8))\n  x, y = input(d)\n", NULL), &msgs, NULL);
+  cr_expect_not_null(p, "%s", msgs);
+  sng_plan_free(p);
+  free(msgs);
+}
+
+Test(compile, cycle_is_reported) {
+  expect_error("  x, y = input(d)\n  a = relu(b)\n  b = relu(a)\n  loss softmax_cross_entropy(a, y)\n", NULL,
+               "depends on itself");
+}
+
+Test(compile, missing_loss) {
+  expect_error("  x, y = input(d)\n  l = dense(x, 3)\n", NULL, "has no loss");
+}
+
+Test(compile, unknown_train_setting) {
+  expect_error(mlp, "  stepz = 3\n", "did you mean 'steps'?");
+}
+
+Test(compile, several_errors_in_one_run) {
+  char *msgs;
+  SngPlan *p = compile(source("  x, y = input(d)\n  a = dens(x, 3)\n  b = relu(zz)\n  loss softmax_cross_entropy(a, y)\n",
+                              "  stepz = 3\n"), &msgs, NULL);
+  cr_expect_null(p);
+  cr_expect_not_null(strstr(msgs, "unknown layer 'dens'"), "%s", msgs);
+  cr_expect_not_null(strstr(msgs, "unknown name 'zz'"), "%s", msgs);
+  cr_expect_not_null(strstr(msgs, "unknown setting 'stepz'"), "%s", msgs);
+  free(msgs);
+}
+
+Test(compile, missing_data_file) {
+  char *msgs;
+  char text[1024];
+  snprintf(text, sizeof text,
+           "data d {\n  dir = \"/nonexistent\"\n  train = idx(\"a.gz\", \"b.gz\")\n}\n"
+           "net m {\n%s}\ntrain m with bp, sgd {\n}\n", mlp);
+  SngPlan *p = compile(text, &msgs, NULL);
+  cr_expect_null(p);
+  cr_expect_not_null(strstr(msgs, "t.sng:3:11: error: cannot open /nonexistent/a.gz"), "%s", msgs);
+  free(msgs);
+}
+
+Test(compile, unsupported_cluster_is_an_error_not_ignored) {
+  char *msgs, text[8192];
+  snprintf(text, sizeof text, "%scluster(workers_per_group = 2)\n", source(mlp, NULL));
+  SngPlan *p = compile(text, &msgs, NULL);
+  cr_expect_null(p);
+  cr_expect_not_null(strstr(msgs, "this version runs one worker and one server; workers_per_group = 2"), "%s", msgs);
+  free(msgs);
+}

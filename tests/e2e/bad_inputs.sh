@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Bad input end to end: a malformed .sng, a truncated or bit-flipped plan, a missing data
+# file.  Each gets a clear message, a non-zero exit, and nothing half-written.
+set -euo pipefail
+t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_fail() { # status file pattern cmd...
+  local want=$1 pat=$2; shift 2
+  set +e; "$@" > "$t/stdout" 2> "$t/stderr"; local rc=$?; set -e
+  [ "$rc" = "$want" ] || { cat "$t/stderr"; fail "'$*' exited $rc, wanted $want"; }
+  grep -q -- "$pat" "$t/stderr" || { cat "$t/stderr"; fail "'$*': no '$pat' in its errors"; }
+}
+
+"$MKDATA" "$t" 4 3 200 50
+cat > "$t/ok.sng" <<SNG
+data d {
+  dir = "$t"
+  train = idx("train-images.gz", "train-labels.gz")
+  test = idx("test-images.gz", "test-labels.gz")
+  batch = 10
+}
+net m {
+  x, y = input(d)
+  logits = dense(relu(dense(x, 8)), 3)
+  loss softmax_cross_entropy(logits, y)
+  metric accuracy(logits, y)
+}
+updater sgd(lr = 0.1)
+train m with bp, sgd {
+  steps = 20
+}
+SNG
+"$SINGAC" "$t/ok.sng" -o "$t/ok.plan"
+
+# a malformed .sng: exit 1, file:line:col, and the old output file is left as it was
+sed 's/logits = dense/logits = = dense/' "$t/ok.sng" > "$t/bad.sng"
+echo old > "$t/out.plan"
+expect_fail 1 "bad.sng:9:" "$SINGAC" "$t/bad.sng" -o "$t/out.plan"
+[ "$(cat "$t/out.plan")" = old ] || fail "a failed compile touched the output file"
+grep -q 'no plan written' "$t/stderr" || fail "no summary line"
+ls "$t" | grep -q 'tmp' && fail "a temporary file was left behind"
+
+# a shape error names the layer and both shapes
+sed 's/logits = dense(relu(dense(x, 8)), 3)/logits = dense(relu(dense(x, 8)), 5)/' "$t/ok.sng" > "$t/shape.sng"
+expect_fail 1 "shape.sng:10:8: error: softmax_cross_entropy gets 5 scores per sample, but the labels have 3 classes" \
+  "$SINGAC" "$t/shape.sng" -o "$t/shape.plan"
+[ ! -e "$t/shape.plan" ] || fail "a plan was written for a bad model"
+
+# plans: truncated, bit-flipped, foreign, missing
+size=$(stat -c %s "$t/ok.plan")
+head -c $((size / 2)) "$t/ok.plan" > "$t/trunc.plan"
+expect_fail 1 "truncated" "$SINGA_EXEC" "$t/trunc.plan"
+head -c 20 "$t/ok.plan" > "$t/short.plan"
+expect_fail 1 "trunc" "$SINGA_EXEC" "$t/short.plan"
+cp "$t/ok.plan" "$t/flip.plan"
+off=$((size - 100))
+byte=$(od -An -tu1 -j $off -N1 "$t/flip.plan" | tr -d ' ')
+printf "$(printf '\\%03o' $((byte ^ 4)))" | dd of="$t/flip.plan" bs=1 seek=$off conv=notrunc status=none
+expect_fail 1 "checksum" "$SINGA_EXEC" "$t/flip.plan"
+expect_fail 1 "checksum" "$SINGA_EXEC" --describe "$t/flip.plan"
+echo "not a plan at all, just some text that is long enough" > "$t/foreign.plan"
+expect_fail 1 "not a singa plan" "$SINGA_EXEC" "$t/foreign.plan"
+expect_fail 1 "No such file" "$SINGA_EXEC" "$t/nonexistent.plan"
+
+# data that vanished between compiling and running
+mv "$t/train-images.gz" "$t/moved.gz"
+expect_fail 1 "train-images.gz" "$SINGA_EXEC" "$t/ok.plan"
+mv "$t/moved.gz" "$t/train-images.gz"
+
+# usage errors are status 2
+expect_fail 2 "unknown option" "$SINGA_EXEC" --frobnicate "$t/ok.plan"
+expect_fail 2 "unknown option" "$SINGAC" --frobnicate "$t/ok.sng"
+echo "e2e bad_inputs: ok"
