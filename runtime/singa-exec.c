@@ -17,6 +17,7 @@ static void usage(FILE *out) {
         "  --steps N          train N steps instead of the plan's\n"
         "  --warmup N         leave the first N steps out of the final samples/s\n"
         "  --test-batches N   test on at most N batches\n"
+        "  --profile          print where a training step's time goes (sgemm, kernels, ...)\n"
         "  --progress         a live progress bar even when stdout is not a terminal\n"
         "  --no-progress      plain lines even on a terminal\n"
         "  -h, --help         this help\n", out);
@@ -46,6 +47,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--warmup") && more) o.warmup = num(a, argv[++i]);
     else if (!strcmp(a, "--test-batches") && more) o.test_limit = num(a, argv[++i]);
     else if (!strcmp(a, "--progress")) o.progress = 1;
+    else if (!strcmp(a, "--profile")) o.profile = 1;
     else if (!strcmp(a, "--no-progress")) o.progress = 0;
     else if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
     else if (a[0] == '-') {

@@ -114,7 +114,7 @@ static int shape_rows(SngIrNode *n, SngDiag *d) {
   if (x->shape.d[1] != y->iattr[1]) {
     sng_diag_error(d, n->loc, "%s gets %lld scores per sample, but the labels have %lld classes", what,
                    (long long)x->shape.d[1], (long long)y->iattr[1]);
-    sng_diag_hint(d, "the last dense() before the loss should have %lld units", (long long)y->iattr[1]);
+    sng_diag_hint(d, "the dense() that makes its scores should have %lld units, one per class", (long long)y->iattr[1]);
     return -1;
   }
   n->shape = sng_shape1(x->shape.d[0]);

@@ -31,6 +31,8 @@ struct SngExec {
   int ncode;
   int64_t kcalls;
   SngKernelFn update;
+  int profile;
+  double t_gemm, t_jit, t_c;    /* seconds spent in each kind of op, when profiling */
 };
 
 static int fail(char *err, size_t n, const char *fmt, const char *a, long long b) {
@@ -151,11 +153,18 @@ void sng_exec_run(SngExec *e, int phase, void (*on_param)(void *ctx, int param),
   for (int i = 0; i < e->ncode; i++) {
     Instr *in = &e->code[i];
     if (in->op->phase > phase) continue;
+    double t0 = e->profile ? sng_now() : 0;
     if (in->fn) {
       in->fn(in->ptrs, no_scalars, in->rows, in->cols);
       e->kcalls++;
     } else {
       in->c(in->op, in->ptrs, in->tin, in->ptrs[in->op->nin]);
+    }
+    if (e->profile) {
+      double dt = sng_now() - t0;
+      if (in->fn) e->t_jit += dt;
+      else if (in->op->op == SNG_OP_MATMUL) e->t_gemm += dt;
+      else e->t_c += dt;
     }
     if (on_param && phase == SNG_EXEC_TRAIN)
       for (int *r = in->release; *r >= 0; r++) on_param(ctx, *r);
@@ -174,3 +183,8 @@ float *sng_exec_tensor(SngExec *e, const char *name) {
 
 int64_t sng_exec_kernel_calls(const SngExec *e) { return e->kcalls; }
 SngKernelFn sng_exec_update_fn(const SngExec *e) { return e->update; }
+
+void sng_exec_profile(SngExec *e, int on) { e->profile = on; }
+void sng_exec_times(const SngExec *e, double *gemm, double *jit, double *c) {
+  *gemm = e->t_gemm, *jit = e->t_jit, *c = e->t_c;
+}

@@ -34,6 +34,10 @@ float *sng_exec_tensor_at(SngExec *e, int index);
 int64_t sng_exec_kernel_calls(const SngExec *e);        /* calls into JIT-compiled code */
 /* Applies the plan's update kernel to n values (for tests and the server). */
 SngKernelFn sng_exec_update_fn(const SngExec *e);
+/* Times every op when on (costs two clock reads per op): seconds in GEMMs, JIT kernels and
+ * C kernels since profiling began. */
+void sng_exec_profile(SngExec *e, int on);
+void sng_exec_times(const SngExec *e, double *gemm, double *jit, double *c);
 
 /* ---- training ---- */
 typedef struct SngRunOpts {
@@ -43,6 +47,7 @@ typedef struct SngRunOpts {
   const char *metrics_path; /* JSON lines: one object per display and test event */
   int progress;             /* -1 auto (a terminal), 0 plain lines, 1 progress bar */
   int64_t test_limit;       /* 0 = plan's; else at most this many test batches */
+  int profile;              /* print where a training step's time goes */
   FILE *out;                /* progress and results (stdout) */
 } SngRunOpts;
 

@@ -77,6 +77,8 @@ typedef struct Run {
   double train_rate;            /* samples/s after warmup */
   double test_acc, test_loss;
   int64_t test_n;
+  double t_data, t_wait, t_steps;  /* profile: batch loading, waiting for servers, timed steps */
+  double t_update;                 /* profile: server time in update kernels */
 } Run;
 
 static double lr_at(const SngPlanUpdater *u, int64_t step) {
@@ -110,7 +112,9 @@ static void *server_main(void *arg) {
     float scalars[3] = {(float)(lr_at(&p->updater, step) * pp->lr_mult),
                         (float)(p->updater.weight_decay * pp->wd_mult), 1.0f};
     float *bufs[3] = {r->value[m.param], r->grad[m.param], r->state[m.param]};
+    double t0 = r->o->profile ? sng_now() : 0;
     update(bufs, scalars, 1, r->size[m.param]);
+    if (r->o->profile) r->t_update += sng_now() - t0;
     if (++done == p->nparams) done = 0, step++; /* one version per parameter per step */
     stub_reply(r);
   }
@@ -213,17 +217,24 @@ static void *worker_main(void *arg) {
   double sum_loss = 0, sum_acc = 0, t0 = sng_now(), tw = t0, tlast = t0, tbar = 0;
   int64_t nsum = 0, last_step = 0;
   for (int64_t step = 1; step <= r->steps; step++) {
-    if (step == warm + 1) tw = sng_now();
+    if (step == warm + 1) {
+      tw = sng_now();
+      sng_exec_profile(r->exec, r->o->profile);
+    }
+    double ts = sng_now();
     sng_batcher_next(&b, x, y);
+    if (step > warm) r->t_data += sng_now() - ts;
     pthread_mutex_lock(&r->mu);
     r->pending = p->nparams;
     pthread_mutex_unlock(&r->mu);
     sng_exec_run(r->exec, SNG_EXEC_TRAIN, stub_update, r);
     double l = 0, a = 0;
     for (int64_t i = 0; i < g->batch; i++) l += lp[i], a += mp ? mp[i] : 0;
+    ts = sng_now();
     pthread_mutex_lock(&r->mu);
     while (r->pending) pthread_cond_wait(&r->cv, &r->mu);
     pthread_mutex_unlock(&r->mu);
+    if (step > warm) r->t_wait += sng_now() - ts;
     if (!isfinite(l)) {
       snprintf(r->err, r->errlen, "step %lld: the loss is %s; stopping (lower the learning rate?)", (long long)step,
                isnan(l) ? "NaN" : "infinite");
@@ -246,17 +257,40 @@ static void *worker_main(void *arg) {
       metric_line(r, "train", step, sum_loss / (double)nsum, sum_acc / (double)nsum, lr, rate);
       sum_loss = sum_acc = 0, nsum = 0, tlast = now, last_step = step;
     }
-    if (step == r->steps) r->train_rate = (double)((step - warm) * g->batch) / (sng_now() - tw);
+    if (step == r->steps) {
+      r->t_steps = sng_now() - tw;
+      r->train_rate = (double)((step - warm) * g->batch) / r->t_steps;
+      sng_exec_profile(r->exec, 0);
+    }
     if (r->test.n && p->train.test_every && step % p->train.test_every == 0 && step != r->steps) {
-      double ts = sng_now();
+      double tt = sng_now();
+      int prof = r->o->profile && step > warm;
+      sng_exec_profile(r->exec, 0);
       run_test(r, step, x, y);
-      tlast += sng_now() - ts, t0 += sng_now() - ts, tw += sng_now() - ts; /* tests are not training time */
+      sng_exec_profile(r->exec, prof);
+      tt = sng_now() - tt;
+      tlast += tt, t0 += tt, tw += tt; /* tests are not training time */
     }
   }
   if (!r->failed && r->test.n) run_test(r, r->steps, x, y);
   sng_batcher_free(&b);
   q_push(&r->server_in, (Msg){-1, 0});
   return NULL;
+}
+
+/* where the timed steps' time went, per step and as shares */
+static void print_profile(Run *r) {
+  double gemm, jit, c, n = (double)(r->steps - (r->o->warmup < r->steps ? r->o->warmup : 0));
+  sng_exec_times(r->exec, &gemm, &jit, &c);
+  double total = r->t_steps, other = total - gemm - jit - c - r->t_data - r->t_wait;
+  if (n <= 0 || total <= 0) return;
+  FILE *out = r->o->out;
+  fprintf(out, "profile over %.0f steps: %.3f ms/step\n", n, 1e3 * total / n);
+  const char *names[] = {"sgemm (OpenBLAS)", "JIT kernels", "C kernels", "batch loading", "waiting for servers", "other"};
+  double t[] = {gemm, jit, c, r->t_data, r->t_wait, other};
+  for (int i = 0; i < 6; i++)
+    fprintf(out, "  %-22s %8.3f ms/step  %5.1f%%\n", names[i], 1e3 * t[i] / n, 100 * t[i] / total);
+  fprintf(out, "  (server: update kernels %.3f ms/step, overlapping the worker's backward pass)\n", 1e3 * r->t_update / n);
 }
 
 static int load_data(Run *r) {
@@ -322,6 +356,7 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
   if (!r.failed) {
     fprintf(o->out, "singa: samples/s=%.1f steps=%lld test_acc=%.4f threads=%d jit_calls=%lld\n", r.train_rate,
             (long long)r.steps, r.test_n ? r.test_acc : NAN, o->threads, (long long)sng_exec_kernel_calls(r.exec));
+    if (o->profile) print_profile(&r);
     rc = 0;
   }
 out:

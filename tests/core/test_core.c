@@ -1,0 +1,114 @@
+/* test_core.c - arenas, byte buffers and readers, atomic files, random numbers. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sng_core.h"
+
+Test(arena, grows_past_chunk_and_keeps_everything) {
+  SngArena *a = sng_arena_new();
+  char *small = sng_arena_strdup(a, "dense1.w");
+  unsigned char *big = sng_arena_alloc(a, 1 << 20); /* larger than a chunk */
+  for (int i = 0; i < 1 << 20; i++) cr_assert_eq(big[i], 0, "zeroed");
+  memset(big, 7, 1 << 20);
+  char *after = sng_arena_printf(a, "%s-%d", small, 42);
+  cr_expect_str_eq(small, "dense1.w");
+  cr_expect_str_eq(after, "dense1.w-42");
+  for (int i = 0; i < 10000; i++) { /* many small allocations stay 16-byte aligned */
+    void *p = sng_arena_alloc(a, (size_t)(i % 37 + 1));
+    cr_assert_eq((uintptr_t)p % 16, 0);
+  }
+  cr_expect_eq(big[12345], 7);
+  sng_arena_free(a);
+}
+
+Test(buf, round_trip) {
+  SngBuf b = {0};
+  sng_buf_put_u32(&b, 0xdeadbeef);
+  sng_buf_put_i64(&b, -5);
+  sng_buf_put_f64(&b, 0.25);
+  sng_buf_put_str(&b, "relu");
+  sng_buf_put_str(&b, NULL);
+  sng_buf_put_blob(&b, "abc", 3);
+  SngArena *a = sng_arena_new();
+  SngReader r = sng_reader(b.data, b.len);
+  cr_expect_eq(sng_read_u32(&r), 0xdeadbeef);
+  cr_expect_eq(sng_read_i64(&r), -5);
+  cr_expect_eq(sng_read_f64(&r), 0.25);
+  cr_expect_str_eq(sng_read_str(&r, a), "relu");
+  cr_expect_null(sng_read_str(&r, a));
+  size_t n;
+  const char *blob = sng_read_blob(&r, &n);
+  cr_expect_eq(n, 3);
+  cr_expect_eq(memcmp(blob, "abc", 3), 0);
+  cr_expect_eq(r.err, 0);
+  cr_expect_eq(r.p, r.end);
+  sng_arena_free(a);
+  sng_buf_free(&b);
+}
+
+Test(buf, short_reads_set_err_and_return_zero) {
+  SngBuf b = {0};
+  sng_buf_put_u32(&b, 1000); /* a string length longer than what follows */
+  sng_buf_put(&b, "xy", 2);
+  SngArena *a = sng_arena_new();
+  SngReader r = sng_reader(b.data, b.len);
+  cr_expect_null(sng_read_str(&r, a));
+  cr_expect_eq(r.err, 1);
+  cr_expect_eq(sng_read_u64(&r), 0, "reads after an error return zero");
+  SngReader r2 = sng_reader(b.data, 3);
+  cr_expect_eq(sng_read_u32(&r2), 0);
+  cr_expect_eq(r2.err, 1);
+  SngReader r3 = sng_reader(b.data, b.len);
+  size_t n = 99;
+  cr_expect_null(sng_read_blob(&r3, &n)); /* 8-byte length needs more than 6 bytes */
+  cr_expect_eq(n, 0);
+  sng_arena_free(a);
+  sng_buf_free(&b);
+}
+
+Test(file, atomic_write_and_read) {
+  char dir[] = "/tmp/sng_core_XXXXXX", path[300];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/f.bin", dir);
+  cr_assert_eq(sng_file_write_atomic(path, "hello", 5), 0);
+  size_t n;
+  uint8_t *d = sng_file_read(path, &n);
+  cr_assert_not_null(d);
+  cr_expect_eq(n, 5);
+  cr_expect_str_eq((char *)d, "hello"); /* NUL-terminated */
+  free(d);
+  cr_expect_null(sng_file_read("/nonexistent/x", &n));
+  cr_expect_eq(errno, ENOENT);
+  snprintf(path, sizeof path, "%s/missing/f.bin", dir);
+  cr_expect_eq(sng_file_write_atomic(path, "x", 1), SNG_EIO);
+  snprintf(path, sizeof path, "rm -r %s", dir);
+  cr_expect_eq(system(path), 0);
+}
+
+Test(rng, deterministic_and_in_range) {
+  SngRng a, b;
+  sng_rng_seed(&a, 42);
+  sng_rng_seed(&b, 42);
+  double sum = 0;
+  for (int i = 0; i < 100000; i++) {
+    cr_assert_eq(sng_rng_next(&a), sng_rng_next(&b));
+    double u = sng_rng_uniform(&a);
+    sng_rng_uniform(&b);
+    cr_assert(u >= 0 && u < 1);
+    sum += u;
+    cr_assert_lt(sng_rng_below(&a, 7), 7);
+    sng_rng_below(&b, 7);
+  }
+  cr_expect_float_eq(sum / 100000, 0.5, 0.01);
+  double m = 0, v = 0;
+  for (int i = 0; i < 100000; i++) {
+    double g = sng_rng_gaussian(&a);
+    m += g, v += g * g;
+  }
+  cr_expect_float_eq(m / 100000, 0, 0.02);
+  cr_expect_float_eq(v / 100000, 1, 0.03);
+}
