@@ -75,7 +75,7 @@ static SngLoc at(const SngParser *p, YYLTYPE l) { return (SngLoc){p->file, l.fir
 %type <names> names
 %type <clauses> clauses
 %type <stmt> stmt
-%type <stmts> stmt_seq body
+%type <stmts> stmt_seq stmts body
 
 %left '+' '-'
 %left '*' '/'
@@ -89,7 +89,7 @@ file
   | file sep
   | file decl sep
   | file error sep        { yyerrok; }
-  | file error body sep   { yyerrok; }   /* broken header: still check the body */
+  | file error lbrace stmts '}' sep  { yyerrok; }   /* broken header: still check the body */
   ;
 
 sep : NEWLINE | ';' ;
@@ -125,15 +125,25 @@ decl
 
 params : '(' args ')'  { $$ = $2; } ;
 
-/* body: '{' stmt (sep stmt)* '}'; the last statement needs no separator */
+/* body: '{' stmts '}', the '{' on the header's line or the next one.  A header line that
+ * ends without '{' is reported once and the lines below are parsed as the body (an error
+ * production), instead of each being reported as a stray statement. */
 body
-  : lbrace stmt_seq '}'           { $$ = $2; }
-  | lbrace stmt_seq stmt '}'      { $$ = sng_ast_stmts_add($2, $3); }
-  | lbrace stmt_seq error '}'     { $$ = $2; yyerrok; }
+  : lbrace stmts '}'              { $$ = $2; }
+  | NEWLINE lbrace stmts '}'      { $$ = $3; }
+  | NEWLINE { sng_diag_error(p->d, AT(@1), "expected '{' at the end of the line"); }
+    stmts '}'                     { $$ = $3; }
   ;
 
 /* Errors in a body are reported even right after recovering from a broken header. */
 lbrace : '{'                      { yyerrok; } ;
+
+/* stmts: stmt (sep stmt)*; the last statement needs no separator */
+stmts
+  : stmt_seq
+  | stmt_seq stmt                 { $$ = sng_ast_stmts_add($1, $2); }
+  | stmt_seq error                { $$ = $1; yyerrok; }
+  ;
 
 stmt_seq
   : %empty                        { $$ = (SngStmtList){0}; }
@@ -206,7 +216,7 @@ primary
 static void yyerror(YYLTYPE *loc, yyscan_t scanner, SngParser *p, const char *msg) {
   (void)scanner;
   /* only "memory exhausted" gets here (parse.error custom handles syntax errors) */
-  sng_diag_error(p->d, at(p, *loc), "%s (input nested too deeply?)", msg);
+  sng_diag_error(p->d, at(p, *loc), "input nested too deeply (%s)", msg);
 }
 
 
@@ -214,12 +224,12 @@ static void yyerror(YYLTYPE *loc, yyscan_t scanner, SngParser *p, const char *ms
 
 /* What a user calls a token kind: "identifier", "end of line", "'with'", "')'". */
 static const char *kind_name(yysymbol_kind_t k) {
-  static char kw[YYNTOKENS][16];
-  if (k >= YYSYMBOL_IMPORT && k <= YYSYMBOL_INTO) {   /* keywords: quoted like punctuation */
-    if (!kw[k][0]) snprintf(kw[k], sizeof kw[k], "'%s'", yysymbol_name(k));
-    return kw[k];
-  }
-  return yysymbol_name(k);
+  static const char *const kw[] = {   /* keywords are quoted like punctuation */
+    "'import'", "'data'", "'net'", "'block'", "'updater'", "'cluster'", "'train'", "'with'",
+    "'every'", "'for'", "'into'",
+  };
+  _Static_assert(sizeof kw / sizeof kw[0] == YYSYMBOL_INTO - YYSYMBOL_IMPORT + 1, "keyword names");
+  return k >= YYSYMBOL_IMPORT && k <= YYSYMBOL_INTO ? kw[k - YYSYMBOL_IMPORT] : yysymbol_name(k);
 }
 
 /* The lookahead as the user wrote it: "identifier 'h2'", "number 500", "end of file". */
@@ -258,11 +268,11 @@ static int hint_keyword(SngParser *p, yysymbol_kind_t la, const char *kws[], int
  * after one, and not for tokens the lexer already reported as TK_SNG_YYerror). */
 static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, SngParser *p) {
   (void)scanner;
-  yysymbol_kind_t exp[YYNTOKENS];
+  yysymbol_kind_t expected[YYNTOKENS];
   char has[YYNTOKENS] = {0}, what[64], msg[400];
-  int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
+  int n = yypcontext_expected_tokens(ctx, expected, YYNTOKENS);
   if (n < 0) return n;
-  for (int i = 0; i < n; i++) has[exp[i]] = 1;
+  for (int i = 0; i < n; i++) has[expected[i]] = 1;
   yysymbol_kind_t la = yypcontext_token(ctx);
   SngLoc loc = at(p, *yypcontext_location(ctx));
 

@@ -12,7 +12,8 @@
 #   --full       the whole recipe: 1876 steps (two epochs), test accuracy from both
 #
 # Environment: SINGA_EXEC (default build/singa-exec), SINGAC (default build/singac),
-# PYTHON (default /usr/bin/python3, Debian's, which has python3-torch).
+# PYTHON (default /usr/bin/python3, Debian's, which has python3-torch), OMP_WAIT_POLICY
+# (torch_mlp.py makes it passive unless set; "unset" runs torch's OpenMP pool as shipped).
 # Without a built singa the torch side still runs and singa is reported as n/a.
 # The last line is
 #   ratio singa/torch = X.XX (singa <median> samples/s, torch <median> samples/s, threads N, steps S)
@@ -20,7 +21,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-cd "$root"
+cd "$root" || exit 2
 
 repeat=3 threads=2 steps=320 warmup=20 full=0
 usage() { sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -104,7 +105,8 @@ median() {
 timed=$(( warmup < steps ? steps - warmup : steps ))
 echo "# mlp 784-1000-500-10, batch 64: $steps steps per run, samples/s over the last $timed," \
      "threads $threads, $repeat alternating pairs$([ "$full" = 1 ] && echo ', test accuracy on 10,000 images')"
-echo "# torch $torch_version ($PYTHON); singa $([ "$singa_ok" = 1 ] && echo "$SINGA_EXEC" || echo n/a)"
+echo "# torch $torch_version ($PYTHON, OMP_WAIT_POLICY ${OMP_WAIT_POLICY:-passive});" \
+     "singa $([ "$singa_ok" = 1 ] && echo "$SINGA_EXEC" || echo n/a)"
 if [ "$full" = 1 ]; then
   printf '%-6s %16s %16s %10s %10s\n' run singa_samples/s torch_samples/s singa_acc torch_acc
 else

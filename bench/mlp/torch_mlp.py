@@ -12,6 +12,13 @@ holds 64 images and 1876 steps are two epochs (plus 64 images).
 as singa-exec does: samples/s = (steps - warmup) * 64 / wall time of those steps, timing
 the whole step (batch gather, forward, backward, optimizer step).  Evaluation is not timed.
 
+torch's OpenMP pool is told to sleep rather than spin between parallel regions
+(--omp-wait-policy passive, the default unless OMP_WAIT_POLICY is set): Debian's torch runs
+its matrix products on OpenBLAS's own pthread pool, and on a two-core machine shared with
+other work the two pools spinning against each other made torch with 2 threads ~10x slower
+than with 1 (about 600 against 5,500 samples/s), which would measure the fight, not torch.
+--omp-wait-policy unset runs torch as shipped.
+
 Run it with Debian's torch: /usr/bin/python3 bench/mlp/torch_mlp.py [options].
 The last line is `torch: samples/s=<float> steps=<n> test_acc=<float or nan> threads=<n>`.
 """
@@ -24,9 +31,8 @@ import sys
 import time
 
 import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+torch = nn = F = None   # imported by main() once OMP_WAIT_POLICY is settled
 
 BATCH = 64
 DATA = os.environ.get("SINGA_DATA", "/usr/share/datasets/fashion-mnist")
@@ -92,16 +98,30 @@ def main():
     ap.add_argument("--seed", type=int, default=42, help="seeds the init and the shuffles (default 42)")
     ap.add_argument("--eval", action="store_true", help="also compute the accuracy on the 10,000 test images")
     ap.add_argument("--display", type=int, default=0, help="print the mean loss every N steps (default: never)")
+    ap.add_argument("--omp-wait-policy", choices=("passive", "active", "unset"),
+                    default=os.environ.get("OMP_WAIT_POLICY", "passive").lower(),
+                    help="OMP_WAIT_POLICY for torch's OpenMP pool; unset: torch as shipped "
+                         "(default: $OMP_WAIT_POLICY, else passive)")
     a = ap.parse_args()
     if a.threads < 1 or a.steps < 1 or a.warmup < 0:
         ap.error("--threads and --steps want positive integers, --warmup a non-negative one")
+
+    # libgomp reads OMP_WAIT_POLICY once, when torch loads it
+    if a.omp_wait_policy == "unset":
+        os.environ.pop("OMP_WAIT_POLICY", None)
+    else:
+        os.environ["OMP_WAIT_POLICY"] = a.omp_wait_policy
+    global torch, nn, F
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
 
     torch.set_num_threads(a.threads)
     torch.mm(torch.ones(64, 64), torch.ones(64, 64))     # loads the BLAS
     blas = openblas_threads(a.threads)
     torch.manual_seed(a.seed)
     print(f"torch: version={torch.__version__} threads={torch.get_num_threads()} "
-          f"openblas_threads={blas if blas is not None else 'n/a'}", flush=True)
+          f"openblas_threads={blas if blas is not None else 'n/a'} omp_wait_policy={a.omp_wait_policy}", flush=True)
 
     xtr, ytr = load("train")
     mean, std = pixel_stats(xtr)

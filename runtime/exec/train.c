@@ -355,7 +355,7 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
   pthread_join(server, NULL);
   if (!r.failed) {
     fprintf(o->out, "singa: samples/s=%.1f steps=%lld test_acc=%.4f threads=%d jit_calls=%lld\n", r.train_rate,
-            (long long)r.steps, r.test_n ? r.test_acc : NAN, o->threads, (long long)sng_exec_kernel_calls(r.exec));
+            (long long)r.steps, r.test_n ? r.test_acc : NAN, openblas_get_num_threads(), (long long)sng_exec_kernel_calls(r.exec));
     if (o->profile) print_profile(&r);
     rc = 0;
   }
