@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# A diverging run (absurd learning rate) stops with the step named and a non-zero exit.
+set -euo pipefail
+t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+"$MKDATA" "$t" 4 3 200 50
+cat > "$t/m.sng" <<SNG
+data d {
+  dir = "$t"
+  train = idx("train-images.gz", "train-labels.gz")
+  batch = 10
+}
+net m {
+  x, y = input(d)
+  loss softmax_cross_entropy(dense(relu(dense(x, 8)), 3), y)
+}
+updater sgd(lr = 1e30, momentum = 0.9)
+train m with bp, sgd {
+  steps = 50
+}
+SNG
+"$SINGAC" "$t/m.sng" -o "$t/m.plan"
+set +e; "$SINGA_EXEC" "$t/m.plan" > "$t/out" 2> "$t/err"; rc=$?; set -e
+cat "$t/err"
+[ "$rc" = 1 ] || fail "exit status $rc, wanted 1"
+grep -Eq "step [0-9]+: the loss is (NaN|infinite)" "$t/err" || fail "no message naming the step"
+grep -q "singa: samples/s" "$t/out" && fail "a failed run printed a final result line"
+echo "e2e nan_stops: ok"
