@@ -65,7 +65,55 @@ static void add_op(Lower *l, SngIrNode *n, SngIrKernel *k, int32_t kernel) {
   o->name = sng_arena_strdup(a, n->name ? n->name : sng_op_info[n->op].name);
 }
 
-static int add_kernel(SngPlan *p, SngIrKernel *k, const SngCompileOpts *opts, char *err, size_t errlen) {
+/* A kernel's structure: its member ops, where each source comes from (another member, a
+ * buffer and how it broadcasts, a constant, a runtime scalar) and which members are
+ * outputs.  Sizes are not part of it (the code takes rows and cols as arguments), so two
+ * kernels with the same key are the same machine code and share one plan kernel: the two
+ * bias_add+relu layers of an MLP are JIT-compiled once. */
+static char *kernel_key(SngArena *a, const SngIrKernel *k) {
+  SngBuf b = {0};
+  char tmp[64];
+  int64_t space = sng_shape_numel(k->space), cols = k->space.rank ? space / k->space.d[0] : 1;
+  snprintf(tmp, sizeof tmp, "%c%d/%d:", k->rowwise ? 'R' : 'E', k->nbufs, k->ninputs);
+  sng_buf_put(&b, tmp, strlen(tmp));
+  for (int i = 0; i < k->nmembers; i++) {
+    const SngIrNode *m = k->members[i];
+    snprintf(tmp, sizeof tmp, "%s(%.17g", sng_op_info[m->op].name, m->fattr[0]);
+    sng_buf_put(&b, tmp, strlen(tmp));
+    for (int j = 0; j < m->nsrc; j++) {
+      const SngIrNode *s = m->src[j];
+      int at = -1;
+      if (s->kernel == k->id)
+        for (int q = 0; q < i; q++) at = k->members[q] == s ? q : at;
+      if (at >= 0) snprintf(tmp, sizeof tmp, ",m%d", at);
+      else if (s->op == SNG_OP_CONST) snprintf(tmp, sizeof tmp, ",c%.17g", s->fattr[0]);
+      else if (s->op == SNG_OP_SCALAR) snprintf(tmp, sizeof tmp, ",s%lld", (long long)s->iattr[0]);
+      else {
+        for (int q = 0; q < k->nbufs; q++) at = k->bufs[q] == s ? q : at;
+        int64_t n = sng_shape_numel(s->shape);
+        snprintf(tmp, sizeof tmp, ",b%d%c", at, n == space ? 'F' : n == 1 ? 'S' : n == cols ? 'R' : '?');
+      }
+      sng_buf_put(&b, tmp, strlen(tmp));
+    }
+    for (int q = k->ninputs; q < k->nbufs; q++)
+      if (k->bufs[q] == m) {
+        snprintf(tmp, sizeof tmp, ">%d", q);
+        sng_buf_put(&b, tmp, strlen(tmp));
+      }
+    sng_buf_put(&b, ")", 1);
+  }
+  sng_buf_put_u8(&b, 0);
+  char *key = sng_arena_strdup(a, (char *)b.data);
+  sng_buf_free(&b);
+  return key;
+}
+
+static int add_kernel(SngPlan *p, const char **keys, SngIrKernel *k, const SngCompileOpts *opts, char *err,
+                      size_t errlen) {
+  const char *key = kernel_key(p->arena, k);
+  for (int i = 0; i < p->nkernels; i++)
+    if (!strcmp(keys[i], key)) return i;
+  keys[p->nkernels] = key;
   SngPlanKernel *pk = &p->kernels[p->nkernels];
   void *bc = NULL;
   size_t len = 0;
@@ -136,8 +184,9 @@ SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t er
   l.pg->arena_bytes = g->arena_bytes;
   l.pg->batch = job->data.batch;
   int32_t *kid = sng_alloc(sizeof(int32_t) * (size_t)(g->nkernels + 1));
+  const char **keys = sng_calloc((size_t)(g->nkernels + job->update->nkernels + 1), sizeof(char *));
   for (int i = 0; i < g->nkernels; i++)
-    if ((kid[i] = add_kernel(p, g->kernels[i], opts, err, errlen)) < 0) goto fail;
+    if ((kid[i] = add_kernel(p, keys, g->kernels[i], opts, err, errlen)) < 0) goto fail;
   for (int i = 0; i < g->nnodes; i++) {
     SngIrNode *n = g->nodes[i];
     if (n->dead || sng_op_has(n->op, OPF_SOURCE)) continue;
@@ -167,16 +216,18 @@ SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t er
   }
   p->updater = job->updater;
   SNG_ASSERT(job->update->nkernels == 1);
-  if ((p->updater.kernel = add_kernel(p, job->update->kernels[0], opts, err, errlen)) < 0) goto fail;
+  if ((p->updater.kernel = add_kernel(p, keys, job->update->kernels[0], opts, err, errlen)) < 0) goto fail;
   p->train = job->train;
   p->train.net = sng_arena_strdup(a, job->train.net);
   p->train.alg = sng_arena_strdup(a, job->train.alg);
   free(kid);
+  free(keys);
   free(l.tid);
   free(l.pid);
   return p;
 fail:
   free(kid);
+  free(keys);
   free(l.tid);
   free(l.pid);
   sng_plan_free(p);

@@ -249,3 +249,17 @@ Test(compile, unsupported_cluster_is_an_error_not_ignored) {
   cr_expect_not_null(strstr(msgs, "this version runs one worker and one server; workers_per_group = 2"), "%s", msgs);
   free(msgs);
 }
+
+Test(compile, identical_kernels_are_compiled_once) {
+  char *msgs;
+  SngPlan *p = compile(source("  x, y = input(d)\n  h = relu(dense(relu(dense(x, 32)), 16))\n"
+                              "  loss softmax_cross_entropy(dense(h, 3), y)\n", NULL), &msgs, NULL);
+  cr_assert_not_null(p, "%s", msgs);
+  int n = 0, uses = 0;
+  for (int i = 0; i < p->nkernels; i++) n += !strcmp(p->kernels[i].members, "bias_add+relu");
+  for (int i = 0; i < p->graphs[0].nops; i++) uses += !strcmp(p->graphs[0].ops[i].name, "bias_add+relu");
+  cr_expect_eq(n, 1, "one kernel for both layers' bias_add+relu");
+  cr_expect_eq(uses, 2, "called by both layers");
+  sng_plan_free(p);
+  free(msgs);
+}
