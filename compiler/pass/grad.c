@@ -85,7 +85,7 @@ int sng_pass_grad(SngJob *job, SngDiag *d) {
   int nfwd = g->nnodes;
   for (int i = 0; i < nfwd; i++) {
     SngIrNode *n = g->nodes[i];
-    n->needs_grad = n->op == SNG_OP_PARAM;
+    n->needs_grad = n->op == SNG_OP_PARAM && !n->dead;
     for (int j = 0; j < n->nsrc && !sng_op_has(n->op, OPF_METRIC); j++) n->needs_grad |= n->src[j]->needs_grad;
   }
   grad_fn[job->loss->op](&c, job->loss, NULL);
@@ -96,7 +96,7 @@ int sng_pass_grad(SngJob *job, SngDiag *d) {
   }
   for (int i = 0; i < nfwd; i++) {
     SngIrNode *p = g->nodes[i];
-    if (p->op != SNG_OP_PARAM) continue;
+    if (p->op != SNG_OP_PARAM || p->dead) continue;
     if (!p->grad) { /* a parameter the loss does not depend on: nothing to train */
       sng_diag_error(d, p->loc, "parameter %s does not affect the loss", p->name);
       return -1;

@@ -2,6 +2,7 @@
  *
  *   sema        (sema.c)       AST -> forward IR, settings        run by the caller
  *   shape       (shape.c)      infer and check every shape
+ *   dce         (dce.c)        drop what the loss and the metric do not need
  *   grad        (grad.c)       append the backward pass
  *   shape                      shapes of the backward nodes
  *   partition   (partition.c)  place nodes on the workers of a group
@@ -30,6 +31,7 @@ static int after(SngJob *job, SngIrGraph *g, const char *pass, FILE *dump, const
 int sng_pass_run_all(SngJob *job, SngDiag *d, FILE *dump, const char *only) {
   SngIrGraph *g = job->net;
   if (!g || sng_pass_shape(g, d) || after(job, g, "shape", dump, only)) return -1;
+  if (sng_pass_dce(job) || after(job, g, "dce", dump, only)) return -1;
   if (sng_pass_grad(job, d) || sng_pass_shape(g, d) || after(job, g, "grad", dump, only)) return -1;
   if (sng_pass_partition(job, d) || after(job, g, "partition", dump, only)) return -1;
   if (sng_pass_fuse(g) || after(job, g, "fuse", dump, only)) return -1;

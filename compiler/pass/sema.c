@@ -269,10 +269,12 @@ SngIrNode *sng_lctx_tensor(SngLayerCtx *c, const SngExpr *e) {
 }
 
 static int eval_call(SngLayerCtx *c, const SngExpr *e, SngIrNode **out, int nout) {
-  if (e->kind != SNG_EX_CALL) {
-    if (nout == 1 && (out[0] = sng_lctx_tensor(c, e))) return 0;
-    if (e->kind != SNG_EX_IDENT && e->kind != SNG_EX_CALL) return -1;
-    return -1;
+  if (e->kind != SNG_EX_CALL) { /* a name: an alias of another tensor */
+    if (nout != 1) {
+      sng_diag_error(c->d, e->loc, "one tensor cannot be assigned to %d names", nout);
+      return -1;
+    }
+    return (out[0] = sng_lctx_tensor(c, e)) ? 0 : -1;
   }
   const SngLayer *l = sng_layer_find(e->str);
   if (!l) {

@@ -45,6 +45,7 @@ int sng_pass_sema(SngJob *job, const SngFile *f, SngDiag *d);
 
 /* Each pass: 0 or -1 (errors reported). */
 int sng_pass_shape(SngIrGraph *g, SngDiag *d);
+int sng_pass_dce(SngJob *job);
 int sng_pass_grad(SngJob *job, SngDiag *d);
 int sng_pass_partition(SngJob *job, SngDiag *d);
 int sng_pass_fuse(SngIrGraph *g);

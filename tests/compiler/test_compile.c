@@ -263,3 +263,19 @@ Test(compile, identical_kernels_are_compiled_once) {
   sng_plan_free(p);
   free(msgs);
 }
+
+Test(compile, unused_tensors_are_dropped) {
+  char *msgs;
+  SngPlan *p = compile(source("  x, y = input(d)\n  unused = relu(dense(x, 7))\n"
+                              "  loss softmax_cross_entropy(dense(x, 3), y)\n", NULL), &msgs, NULL);
+  cr_assert_not_null(p, "%s", msgs);
+  cr_expect_eq(p->nparams, 2, "only the used dense layer's weight and bias");
+  cr_expect_str_eq(p->params[0].name, "dense2.w");
+  sng_plan_free(p);
+  free(msgs);
+}
+
+Test(compile, one_tensor_to_two_names) {
+  expect_error("  x, y = input(d)\n  a, b = x\n  loss softmax_cross_entropy(dense(x, 3), y)\n", NULL,
+               "one tensor cannot be assigned to 2 names");
+}
