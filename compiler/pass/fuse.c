@@ -122,18 +122,27 @@ int sng_pass_fuse(SngIrGraph *g) {
     if (p->dead || !fusable_into_users(g, &u, p)) continue;
     for (int q = u.start[i]; q < u.start[i + 1]; q++) parent[find(parent, i)] = find(parent, u.list[q]);
   }
+  /* each elementwise group, members in node order: bucket the nodes by their root */
   SngIrNode **members = sng_alloc(sizeof(SngIrNode *) * (size_t)n);
-  for (int root = 0; root < n; root++) { /* each elementwise group, members in node order */
-    int cnt = 0;
-    for (int i = 0; i < n; i++) {
-      SngIrNode *x = g->nodes[i];
-      if (!x->dead && sng_op_has(x->op, OPF_ELTWISE) && x->kernel < 0 && find(parent, i) == root) members[cnt++] = x;
+  int *start = sng_calloc((size_t)n + 1, sizeof(int)), *fill = sng_calloc((size_t)n, sizeof(int));
+  for (int i = 0; i < n; i++)
+    if (!g->nodes[i]->dead && sng_op_has(g->nodes[i]->op, OPF_ELTWISE)) start[find(parent, i) + 1]++;
+  for (int i = 0; i < n; i++) start[i + 1] += start[i];
+  for (int i = 0; i < n; i++)
+    if (!g->nodes[i]->dead && sng_op_has(g->nodes[i]->op, OPF_ELTWISE)) {
+      int r = find(parent, i);
+      members[start[r] + fill[r]++] = g->nodes[i];
     }
+  for (int root = 0; root < n; root++) {
+    SngIrNode **m = members + start[root];
+    int cnt = start[root + 1] - start[root];
     if (!cnt) continue;
-    if (legal(g, &u, members, cnt)) new_kernel(g, members, cnt, false);
+    if (legal(g, &u, m, cnt)) new_kernel(g, m, cnt, false);
     else
-      for (int i = 0; i < cnt; i++) new_kernel(g, &members[i], 1, false);
+      for (int i = 0; i < cnt; i++) new_kernel(g, &m[i], 1, false);
   }
+  free(start);
+  free(fill);
   for (int i = 0; i < n; i++) { /* row kernels: the softmax family over the same sources */
     SngIrNode *x = g->nodes[i];
     if (x->dead || !sng_op_has(x->op, OPF_ROWWISE) || x->kernel >= 0) continue;
