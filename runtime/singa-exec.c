@@ -14,6 +14,7 @@ static void usage(FILE *out) {
         "  --describe         print what the plan holds and exit\n"
         "  --metrics FILE     write one JSON object per display and test event\n"
         "  --threads N        OpenBLAS threads (default: all cores)\n"
+        "  --data DIR         read the data files from DIR instead of where they were at compile time\n"
         "  --steps N          train N steps instead of the plan's\n"
         "  --warmup N         leave the first N steps out of the final samples/s\n"
         "  --test-batches N   test on at most N batches\n"
@@ -43,6 +44,7 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "--describe")) describe = 1;
     else if (!strcmp(a, "--metrics") && more) o.metrics_path = argv[++i];
     else if (!strcmp(a, "--threads") && more) o.threads = (int)num(a, argv[++i]);
+    else if (!strcmp(a, "--data") && more) o.data_dir = argv[++i];
     else if (!strcmp(a, "--steps") && more) o.steps = num(a, argv[++i]);
     else if (!strcmp(a, "--warmup") && more) o.warmup = num(a, argv[++i]);
     else if (!strcmp(a, "--test-batches") && more) o.test_limit = num(a, argv[++i]);

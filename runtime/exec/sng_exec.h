@@ -48,6 +48,7 @@ typedef struct SngRunOpts {
   int progress;             /* -1 auto (a terminal), 0 plain lines, 1 progress bar */
   int64_t test_limit;       /* 0 = plan's; else at most this many test batches */
   int profile;              /* print where a training step's time goes */
+  const char *data_dir;     /* read the data files from here instead of the plan's folder */
   FILE *out;                /* progress and results (stdout) */
 } SngRunOpts;
 

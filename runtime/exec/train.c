@@ -293,10 +293,23 @@ static void print_profile(Run *r) {
   fprintf(out, "  (server: update kernels %.3f ms/step, overlapping the worker's backward pass)\n", 1e3 * r->t_update / n);
 }
 
+/* The plan records where the data was at compile time; --data DIR moves that folder. */
+static const char *data_path(Run *r, const char *path, char *buf, size_t n) {
+  if (!r->o->data_dir || !path) return path;
+  const char *base = strrchr(path, '/');
+  snprintf(buf, n, "%s/%s", r->o->data_dir, base ? base + 1 : path);
+  return buf;
+}
+
 static int load_data(Run *r) {
   const SngPlanData *d = &r->p->data;
-  if (sng_data_load_idx(d->train[0], d->train[1], &r->train, r->err, r->errlen)) return -1;
-  if (d->test[0] && sng_data_load_idx(d->test[0], d->test[1], &r->test, r->err, r->errlen)) return -1;
+  char a[4096], b[4096];
+  if (sng_data_load_idx(data_path(r, d->train[0], a, sizeof a), data_path(r, d->train[1], b, sizeof b), &r->train,
+                        r->err, r->errlen))
+    return -1;
+  if (d->test[0] && sng_data_load_idx(data_path(r, d->test[0], a, sizeof a), data_path(r, d->test[1], b, sizeof b),
+                                      &r->test, r->err, r->errlen))
+    return -1;
   if (d->sample_dims[0] != r->train.dim) {
     snprintf(r->err, r->errlen, "%s: samples have %lld values; the plan was compiled for %lld", d->train[0],
              (long long)r->train.dim, (long long)d->sample_dims[0]);
@@ -331,7 +344,13 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
   pthread_mutex_init(&r.mu, NULL);
   pthread_cond_init(&r.cv, NULL);
   q_init(&r.server_in, p->nparams + 2);
-  if (load_data(&r)) goto out;
+  if (load_data(&r)) {
+    if (strstr(err, "cannot open") && !o->data_dir) { /* say how to point at moved data */
+      size_t n = strlen(err);
+      snprintf(err + n, errlen - n, "\n  hint: singa-exec --data DIR reads the data files from another folder");
+    }
+    goto out;
+  }
   if (o->metrics_path && !(r.metrics = fopen(o->metrics_path, "w"))) {
     snprintf(err, errlen, "%s: cannot write metrics: %s", o->metrics_path, strerror(errno));
     goto out;

@@ -65,6 +65,11 @@ expect_fail 1 "No such file" "$SINGA_EXEC" "$t/nonexistent.plan"
 # data that vanished between compiling and running
 mv "$t/train-images.gz" "$t/moved.gz"
 expect_fail 1 "train-images.gz" "$SINGA_EXEC" "$t/ok.plan"
+grep -q -- "--data DIR" "$t/stderr" || fail "no hint about --data"
+mkdir "$t/elsewhere"
+cp "$t"/*-labels.gz "$t/test-images.gz" "$t/elsewhere/"
+cp "$t/moved.gz" "$t/elsewhere/train-images.gz"
+"$SINGA_EXEC" --data "$t/elsewhere" "$t/ok.plan" > /dev/null || fail "--data DIR did not find the moved data"
 mv "$t/moved.gz" "$t/train-images.gz"
 
 # usage errors are status 2
