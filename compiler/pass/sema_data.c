@@ -6,9 +6,11 @@
  * the files' headers, so the user writes no input sizes, and a missing or malformed file is
  * reported at its place in the .sng file.
  */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -73,9 +75,20 @@ static int probe_idx(SngLayerCtx *c, SngLoc loc, const char *images, const char 
   return 0;
 }
 
+/* A data file's path: relative names are relative to `dir`, and a relative `dir` (or a
+ * relative name without one) to the folder of the .sng file, as #include is to its file.
+ * The plan stores the result made absolute, so it runs from any working directory. */
 static const char *join(SngLayerCtx *c, const char *dir, const char *file) {
-  if (!dir || file[0] == '/') return file;
-  return sng_arena_printf(sng_sema_job(c)->arena, "%s/%s", dir, file);
+  SngArena *a = sng_sema_job(c)->arena;
+  const char *src = sng_sema_job(c)->source, *slash = strrchr(src, '/');
+  const char *p = file;
+  if (file[0] != '/' && dir) p = sng_arena_printf(a, "%s/%s", dir, file);
+  if (p[0] != '/' && slash) p = sng_arena_printf(a, "%.*s/%s", (int)(slash - src), src, p);
+  char *abs = realpath(p, NULL); /* NULL if missing: the probe then reports the path as written */
+  if (!abs) return p;
+  p = sng_arena_strdup(a, abs);
+  free(abs);
+  return p;
 }
 
 /* idx("images", "labels") */

@@ -279,3 +279,21 @@ Test(compile, one_tensor_to_two_names) {
   expect_error("  x, y = input(d)\n  a, b = x\n  loss softmax_cross_entropy(dense(x, 3), y)\n", NULL,
                "one tensor cannot be assigned to 2 names");
 }
+
+Test(compile, data_paths_are_relative_to_the_sng_file) {
+  char path[512], want[512];
+  snprintf(path, sizeof path, "%s/m.sng", dir);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fprintf(f, "data d {\n  dir = \".\"\n  train = idx(\"train-images.gz\", \"train-labels.gz\")\n}\n"
+             "net m {\n%s}\ntrain m with bp, sgd {\n}\n", mlp);
+  fclose(f);
+  cr_assert_eq(chdir("/"), 0);
+  SngDiag *d = sng_diag_new(stderr, 10);
+  SngPlan *p = sng_compile_file(path, d, NULL);
+  sng_diag_free(d);
+  cr_assert_not_null(p);
+  snprintf(want, sizeof want, "%s/train-images.gz", dir);
+  cr_expect_str_eq(p->data.train[0], want, "stored absolute");
+  sng_plan_free(p);
+}
