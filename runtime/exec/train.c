@@ -154,8 +154,9 @@ static void fmt_eta(char *b, size_t n, double s) {
 
 static void metric_line(Run *r, const char *phase, int64_t step, double loss, double acc, double lr, double rate) {
   if (!r->metrics) return;
-  fprintf(r->metrics, "{\"phase\":\"%s\",\"step\":%lld,\"loss\":%.6g,\"accuracy\":%.6g", phase, (long long)step, loss,
-          acc);
+  fprintf(r->metrics, "{\"phase\":\"%s\",\"step\":%lld,\"loss\":%.6g", phase, (long long)step, loss);
+  if (r->p->graphs[0].metric >= 0) fprintf(r->metrics, ",\"accuracy\":%.6g", acc);
+  else fputs(",\"accuracy\":null", r->metrics); /* the net reports no metric */
   if (lr >= 0) fprintf(r->metrics, ",\"lr\":%.6g", lr);
   fprintf(r->metrics, ",\"samples_per_sec\":%.1f}\n", rate);
   fflush(r->metrics);
@@ -192,8 +193,9 @@ static int run_test(Run *r, int64_t step, float *x, float *y) {
   loss /= (double)(n ? n : 1), acc /= (double)(n ? n : 1);
   double rate = (double)n / (sng_now() - t0);
   if (tty(r)) fputc('\n', r->o->out);
-  fprintf(r->o->out, "test  step %lld  loss %.4f  accuracy %.4f  (%lld images)\n", (long long)step, loss, acc,
-          (long long)n);
+  fprintf(r->o->out, "test  step %lld  loss %.4f", (long long)step, loss);
+  if (mp) fprintf(r->o->out, "  accuracy %.4f", acc);
+  fprintf(r->o->out, "  (%lld images)\n", (long long)n);
   fflush(r->o->out);
   metric_line(r, "test", step, loss, acc, -1, rate);
   r->test_acc = acc, r->test_loss = loss, r->test_n = n;
@@ -213,7 +215,8 @@ static void *worker_main(void *arg) {
   float *lp = sng_exec_tensor_at(r->exec, g->loss), *mp = sng_exec_tensor_at(r->exec, g->metric);
   SngBatcher b;
   sng_batcher_init(&b, &r->train, g->batch, p->data.shuffle, p->train.seed);
-  int64_t display = p->train.display_every, warm = r->o->warmup < r->steps ? r->o->warmup : 0;
+  int64_t display = p->train.display_every > 0 ? p->train.display_every : r->steps;
+  int64_t warm = r->o->warmup < r->steps ? r->o->warmup : 0;
   double sum_loss = 0, sum_acc = 0, t0 = sng_now(), tw = t0, tlast = t0, tbar = 0;
   int64_t nsum = 0, last_step = 0;
   for (int64_t step = 1; step <= r->steps; step++) {
@@ -250,9 +253,9 @@ static void *worker_main(void *arg) {
       char eta[32];
       fmt_eta(eta, sizeof eta, (double)(r->steps - step) * (now - t0) / (double)step);
       if (tty(r)) fputc('\r', r->o->out);
-      fprintf(r->o->out, "step %5lld/%lld  loss %.4f  accuracy %.4f  lr %g  %.0f samples/s  ETA %s%s\n",
-              (long long)step, (long long)r->steps, sum_loss / (double)nsum, sum_acc / (double)nsum, lr, rate, eta,
-              tty(r) ? "            " : "");
+      fprintf(r->o->out, "step %5lld/%lld  loss %.4f", (long long)step, (long long)r->steps, sum_loss / (double)nsum);
+      if (mp) fprintf(r->o->out, "  accuracy %.4f", sum_acc / (double)nsum);
+      fprintf(r->o->out, "  lr %g  %.0f samples/s  ETA %s%s\n", lr, rate, eta, tty(r) ? "            " : "");
       fflush(r->o->out);
       metric_line(r, "train", step, sum_loss / (double)nsum, sum_acc / (double)nsum, lr, rate);
       sum_loss = sum_acc = 0, nsum = 0, tlast = now, last_step = step;
