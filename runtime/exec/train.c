@@ -366,9 +366,12 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
     if (g->tensors[i].kind == SNG_TENSOR_GRAD) r.grad[g->tensors[i].param] = sng_exec_tensor_at(r.exec, i);
   int64_t total = 0;
   for (int i = 0; i < p->nparams; i++) total += r.size[i];
-  fprintf(o->out, "training %s: %lld steps of %lld samples, %d parameters (%.2f M values), %d JIT kernels for %s\n",
-          p->train.net, (long long)r.steps, (long long)g->batch, p->nparams, (double)total / 1e6,
-          sng_jit_count(r.jit), sng_jit_cpu(r.jit));
+  char vals[32];
+  if (total < 100000) snprintf(vals, sizeof vals, "%lld values", (long long)total);
+  else snprintf(vals, sizeof vals, "%.2f M values", (double)total / 1e6);
+  fprintf(o->out, "training %s: %lld steps of %lld samples, %d parameters (%s), %d JIT kernels for %s\n",
+          p->train.net, (long long)r.steps, (long long)g->batch, p->nparams, vals, sng_jit_count(r.jit),
+          sng_jit_cpu(r.jit));
   fflush(o->out);
   pthread_t server, worker;
   pthread_create(&server, NULL, server_main, &r);
