@@ -15,11 +15,14 @@ static void usage(FILE *out) {
   fputs("usage: singac [options] FILE.sng\n"
         "  -o FILE            write the plan to FILE (default: FILE with .plan for .sng)\n"
         "  --dump-ir[=PASS]   print the IR after every pass, or after PASS\n"
-        "                     (shape, dce, grad, partition, fuse, memplan, update); writes no plan\n"
+        "                     (see below); writes no plan\n"
         "  --dump-kernels     print the LLVM IR of every fused kernel; writes no plan\n"
         "  --max-errors N     stop reporting after N errors (default 20)\n"
         "  -v                 say what was written\n"
-        "  -h, --help         this help\n", out);
+        "  -h, --help         this help\n"
+        "passes:", out);
+  for (int i = 0; sng_pass_names[i]; i++) fprintf(out, " %s", sng_pass_names[i]);
+  fputc('\n', out);
 }
 
 int main(int argc, char **argv) {
@@ -48,13 +51,12 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  static const char *const passes[] = {"shape", "dce", "grad", "partition", "fuse", "memplan", "update"};
   if (opts.dump_pass) {
-    int ok = 0;
-    for (int i = 0; i < 7; i++) ok |= !strcmp(opts.dump_pass, passes[i]);
+    int ok = 0, npasses = 0;
+    for (; sng_pass_names[npasses]; npasses++) ok |= !strcmp(opts.dump_pass, sng_pass_names[npasses]);
     if (!ok) {
       fprintf(stderr, "singac: unknown pass '%s' for --dump-ir", opts.dump_pass);
-      const char *s = sng_diag_suggest(opts.dump_pass, passes, 7);
+      const char *s = sng_diag_suggest(opts.dump_pass, sng_pass_names, npasses);
       if (s) fprintf(stderr, " (did you mean '%s'?)", s);
       fputc('\n', stderr);
       return 2;

@@ -10,6 +10,7 @@
 #include "sng_cg.h"
 
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
 
 typedef struct Lower {
@@ -70,36 +71,39 @@ static void add_op(Lower *l, SngIrNode *n, SngIrKernel *k, int32_t kernel) {
  * outputs.  Sizes are not part of it (the code takes rows and cols as arguments), so two
  * kernels with the same key are the same machine code and share one plan kernel: the two
  * bias_add+relu layers of an MLP are JIT-compiled once. */
+static void putf(SngBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(SngBuf *b, const char *fmt, ...) {
+  char tmp[64];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  sng_buf_put(b, tmp, n < (int)sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
 static char *kernel_key(SngArena *a, const SngIrKernel *k) {
   SngBuf b = {0};
-  char tmp[64];
   int64_t space = sng_shape_numel(k->space), cols = k->space.rank ? space / k->space.d[0] : 1;
-  snprintf(tmp, sizeof tmp, "%c%d/%d:", k->rowwise ? 'R' : 'E', k->nbufs, k->ninputs);
-  sng_buf_put(&b, tmp, strlen(tmp));
+  putf(&b, "%c%d/%d:", k->rowwise ? 'R' : 'E', k->nbufs, k->ninputs);
   for (int i = 0; i < k->nmembers; i++) {
     const SngIrNode *m = k->members[i];
-    snprintf(tmp, sizeof tmp, "%s(%.17g", sng_op_info[m->op].name, m->fattr[0]);
-    sng_buf_put(&b, tmp, strlen(tmp));
+    putf(&b, "%s(%.17g", sng_op_info[m->op].name, m->fattr[0]);
     for (int j = 0; j < m->nsrc; j++) {
       const SngIrNode *s = m->src[j];
       int at = -1;
       if (s->kernel == k->id)
         for (int q = 0; q < i; q++) at = k->members[q] == s ? q : at;
-      if (at >= 0) snprintf(tmp, sizeof tmp, ",m%d", at);
-      else if (s->op == SNG_OP_CONST) snprintf(tmp, sizeof tmp, ",c%.17g", s->fattr[0]);
-      else if (s->op == SNG_OP_SCALAR) snprintf(tmp, sizeof tmp, ",s%lld", (long long)s->iattr[0]);
+      if (at >= 0) putf(&b, ",m%d", at);
+      else if (s->op == SNG_OP_CONST) putf(&b, ",c%.17g", s->fattr[0]);
+      else if (s->op == SNG_OP_SCALAR) putf(&b, ",s%lld", (long long)s->iattr[0]);
       else {
         for (int q = 0; q < k->nbufs; q++) at = k->bufs[q] == s ? q : at;
         int64_t n = sng_shape_numel(s->shape);
-        snprintf(tmp, sizeof tmp, ",b%d%c", at, n == space ? 'F' : n == 1 ? 'S' : n == cols ? 'R' : '?');
+        putf(&b, ",b%d%c", at, n == space ? 'F' : n == 1 ? 'S' : n == cols ? 'R' : '?');
       }
-      sng_buf_put(&b, tmp, strlen(tmp));
     }
     for (int q = k->ninputs; q < k->nbufs; q++)
-      if (k->bufs[q] == m) {
-        snprintf(tmp, sizeof tmp, ">%d", q);
-        sng_buf_put(&b, tmp, strlen(tmp));
-      }
+      if (k->bufs[q] == m) putf(&b, ">%d", q);
     sng_buf_put(&b, ")", 1);
   }
   sng_buf_put_u8(&b, 0);

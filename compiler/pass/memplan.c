@@ -17,6 +17,8 @@ enum { ALIGN = 64 };
 
 typedef struct Block { int64_t off, size; } Block;
 
+static int64_t bytes(const SngIrNode *n) { return (sng_shape_numel(n->shape) * 4 + ALIGN - 1) / ALIGN * ALIGN; }
+
 static int64_t pos_of(const SngIrGraph *g, const SngIrNode *n) {
   if (n->kernel < 0) return n->id;
   const SngIrKernel *k = g->kernels[n->kernel];
@@ -64,8 +66,7 @@ int sng_pass_memplan(SngIrGraph *g) {
     for (int i = 0; i < nlive;) {
       SngIrNode *x = g->nodes[live[i]];
       if (last[x->id] < at) {
-        int64_t size = (sng_shape_numel(x->shape) * 4 + ALIGN - 1) / ALIGN * ALIGN;
-        free_list[nfree++] = (Block){x->offset, size};
+        free_list[nfree++] = (Block){x->offset, bytes(x)};
         live[i] = live[--nlive];
       } else i++;
     }
@@ -82,7 +83,7 @@ int sng_pass_memplan(SngIrGraph *g) {
     for (int d = 0; d < ndefs; d++) {
       SngIrNode *t = defs[d];
       if (!needs_memory(g, t)) continue;
-      int64_t size = (sng_shape_numel(t->shape) * 4 + ALIGN - 1) / ALIGN * ALIGN;
+      int64_t size = bytes(t);
       int best = -1;
       for (int i = 0; i < nfree; i++)
         if (free_list[i].size >= size && (best < 0 || free_list[i].size < free_list[best].size)) best = i;

@@ -28,6 +28,8 @@ static int after(SngJob *job, SngIrGraph *g, const char *pass, FILE *dump, const
   return 0;
 }
 
+const char *const sng_pass_names[] = {"shape", "dce", "grad", "partition", "fuse", "memplan", "update", NULL};
+
 int sng_pass_run_all(SngJob *job, SngDiag *d, FILE *dump, const char *only) {
   SngIrGraph *g = job->net;
   if (!g || sng_pass_shape(g, d) || after(job, g, "shape", dump, only)) return -1;

@@ -54,6 +54,8 @@ int sng_pass_memplan(SngIrGraph *g);
 /* pipeline.c: runs every pass in order and the IR verifier after each.  If dump is not
  * NULL, prints the IR after the pass named `only` (or after every pass if only is NULL). */
 int sng_pass_run_all(SngJob *job, SngDiag *d, FILE *dump, const char *only);
+/* The names `only` may take, in pipeline order (NULL-terminated). */
+extern const char *const sng_pass_names[];
 
 /* stdlib: layers and updaters (stdlib/layers.c, stdlib/updaters.c) */
 typedef struct SngLayerCtx SngLayerCtx;   /* sema's view for a layer builder (sema.c) */

@@ -70,6 +70,7 @@ typedef struct Run {
   int pending;
   SngDataset train, test;
   int64_t steps;
+  int64_t warm;                 /* steps left out of the timings (--warmup, if below steps) */
   FILE *metrics;
   char *err;
   size_t errlen;
@@ -114,7 +115,7 @@ static void *server_main(void *arg) {
     float *bufs[3] = {r->value[m.param], r->grad[m.param], r->state[m.param]};
     double t0 = r->o->profile ? sng_now() : 0;
     update(bufs, scalars, 1, r->size[m.param]);
-    if (r->o->profile) r->t_update += sng_now() - t0;
+    if (r->o->profile && step >= r->warm) r->t_update += sng_now() - t0; /* timed steps only */
     if (++done == p->nparams) done = 0, step++; /* one version per parameter per step */
     stub_reply(r);
   }
@@ -216,7 +217,7 @@ static void *worker_main(void *arg) {
   SngBatcher b;
   sng_batcher_init(&b, &r->train, g->batch, p->data.shuffle, p->train.seed);
   int64_t display = p->train.display_every > 0 ? p->train.display_every : r->steps;
-  int64_t warm = r->o->warmup < r->steps ? r->o->warmup : 0;
+  int64_t warm = r->warm;
   double sum_loss = 0, sum_acc = 0, t0 = sng_now(), tw = t0, tlast = t0, tbar = 0;
   int64_t nsum = 0, last_step = 0;
   for (int64_t step = 1; step <= r->steps; step++) {
@@ -283,7 +284,7 @@ static void *worker_main(void *arg) {
 
 /* where the timed steps' time went, per step and as shares */
 static void print_profile(Run *r) {
-  double gemm, jit, c, n = (double)(r->steps - (r->o->warmup < r->steps ? r->o->warmup : 0));
+  double gemm, jit, c, n = (double)(r->steps - r->warm);
   sng_exec_times(r->exec, &gemm, &jit, &c);
   double total = r->t_steps, other = total - gemm - jit - c - r->t_data - r->t_wait;
   if (n <= 0 || total <= 0) return;
@@ -340,6 +341,7 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
   }
   if (o->threads > 0) openblas_set_num_threads(o->threads);
   r.steps = o->steps ? o->steps : p->train.steps;
+  r.warm = o->warmup < r.steps ? o->warmup : 0;
   r.value = sng_calloc((size_t)p->nparams + 1, sizeof(float *));
   r.state = sng_calloc((size_t)p->nparams + 1, sizeof(float *));
   r.grad = sng_calloc((size_t)p->nparams + 1, sizeof(float *));
