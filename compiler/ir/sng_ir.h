@@ -18,32 +18,9 @@
 #include "sng_core.h"
 #include "sng_lang.h"
 
-typedef enum {
-#define OP(name, nsrc, flags, shape, grad, emit, kernel) SNG_OP_##name,
-#include "ops.def"
-#undef OP
-  SNG_OP__COUNT
-} SngOp;
-
-enum {                      /* op flag groups */
-  OPF_SOURCE = 1 << 0,      /* no sources: data, parameter, constant */
-  OPF_PARAM = 1 << 1,       /* trainable parameter */
-  OPF_SCALAR = 1 << 2,      /* a scalar known to the kernel (constant or runtime slot) */
-  OPF_ELTWISE = 1 << 3,     /* elementwise over its output; fusable */
-  OPF_ROWWISE = 1 << 4,     /* independent per row (softmax family); fusable as a row kernel */
-  OPF_GEMM = 1 << 5,        /* matrix product on OpenBLAS */
-  OPF_LOSS = 1 << 6,        /* per-row loss; the backward pass starts here */
-  OPF_METRIC = 1 << 7,      /* per-row metric (reported, never differentiated) */
-  OPF_EFFECT = 1 << 8,      /* writes into its first source's buffer (ASSIGN) */
-  OPF_INTERNAL = 1 << 9,    /* made by the compiler, never by a user */
-};
-
-typedef struct SngOpInfo { const char *name; int nsrc; unsigned flags; } SngOpInfo;
-extern const SngOpInfo sng_op_info[SNG_OP__COUNT];
-static inline bool sng_op_has(SngOp op, unsigned f) { return (sng_op_info[op].flags & f) != 0; }
+#include "sng_ops.h"
 
 #define SNG_MAX_RANK 4
-#define SNG_MAX_SRC 4
 typedef struct SngShape { int rank; int64_t d[SNG_MAX_RANK]; } SngShape;
 SngShape sng_shape1(int64_t a);
 SngShape sng_shape2(int64_t a, int64_t b);
@@ -59,18 +36,38 @@ typedef struct SngInit {       /* how a parameter is initialised */
   double a, b;                 /* constant: a; uniform: [a,b]; gaussian: mean a, std b */
 } SngInit;
 
+/* How a layer splits over the workers of a group (`partition = ...`). */
+typedef enum { SNG_PART_NONE = -1, SNG_PART_BATCH = 0, SNG_PART_FEATURE = 1, SNG_PART_AUTO = 2 } SngPart;
+
 typedef struct SngIrNode SngIrNode;
+
+/* Per-op attributes: a small tagged union, the tag being the node's op. */
+typedef union SngAttr {
+  struct { int32_t trans_a, trans_b; } matmul;           /* MATMUL */
+  struct { int32_t slot; int64_t classes; } input;       /* INPUT: 0 features, 1 labels (+ class count) */
+  struct { int32_t slot; } arg;                          /* ARG, SCALAR: runtime argument slot */
+  struct { double value; } konst;                        /* CONST */
+  struct { int64_t rows; double scale; } loss;           /* SOFTMAX_XENT: rows of the whole batch (0: its own);
+                                                            SOFTMAX_XENT_BWD: gradient scale */
+  struct { int64_t start[SNG_MAX_RANK]; } slice;         /* SLICE: the output's origin in the source;
+                                                            PAD: the source's origin in the output */
+  struct { int32_t dim; } concat;                        /* CONCAT: along this dimension */
+  struct { uint32_t from; int32_t channel; } bridge;     /* BRIDGE: from worker `from` to this node's worker */
+  struct { SngIrNode *whole; } param;                    /* PARAM piece: the whole parameter it is part of */
+} SngAttr;
+
 struct SngIrNode {
   SngOp op;
   SngShape shape;
-  SngIrNode *src[SNG_MAX_SRC];
+  SngIrNode **src;             /* nsrc sources, arena-allocated */
   int nsrc;
-  int64_t iattr[4];            /* per-op integers (MATMUL: transA, transB; INPUT: slot; ARG/SCALAR: slot) */
-  double fattr[4];             /* per-op reals (CONST: value; SOFTMAX_XENT_BWD: scale) */
+  SngAttr attr;                /* per-op data, see SngAttr */
   SngLoc loc;                  /* back to the .sng text */
   const char *name;            /* user-visible name ("h1", "dense1.w", "grad(h1)") or NULL */
   uint32_t id;                 /* index in graph->nodes */
   uint32_t worker;             /* owning worker inside the group */
+  int32_t layer;               /* the layer call that made it (index in the graph's layers), -1 */
+  int64_t at[SNG_MAX_RANK];    /* partitioned piece: its origin in the whole tensor (INPUT, PARAM, loss) */
   SngPhase phase;
   int kernel;                  /* fused kernel id, or -1 */
   int nuse;                    /* number of live users (set by sng_ir_count_uses) */
@@ -93,6 +90,13 @@ typedef struct SngIrKernel {   /* a fused kernel: members run as one JIT-compile
   SngShape space;              /* iteration space: rows = d[0], cols = the rest */
 } SngIrKernel;
 
+typedef struct SngIrLayer {    /* one layer call of the net, for partitioning and --explain */
+  const char *name;            /* "dense1", "relu2", "input1" */
+  SngLoc loc;
+  SngPart part;                /* as written, or the net's default */
+  bool explicit_part;          /* written on the call itself */
+} SngIrLayer;
+
 typedef struct SngIrGraph {
   SngArena *arena;
   const char *name;
@@ -100,7 +104,12 @@ typedef struct SngIrGraph {
   int nnodes, cap;
   SngIrKernel **kernels;
   int nkernels, kcap;
-  int64_t arena_bytes;         /* memory plan: size of the worker arena */
+  SngIrLayer *layers;
+  int nlayers, lcap;
+  int nworkers;                /* workers of the group the graph is partitioned over (1 before) */
+  int64_t *arena_bytes;        /* memory plan: size of each worker's arena [nworkers] */
+  uint32_t cur_worker;         /* new nodes are placed on this worker */
+  int32_t cur_layer;           /* ... and belong to this layer (-1) */
 } SngIrGraph;
 
 SngIrGraph *sng_ir_graph_new(const char *name);
@@ -115,13 +124,19 @@ SngIrNode *sng_ir_const(SngIrGraph *g, SngLoc loc, double v);
 SngIrNode *sng_ir_scalar(SngIrGraph *g, SngLoc loc, const char *name, int slot);
 SngIrNode *sng_ir_arg(SngIrGraph *g, SngLoc loc, const char *name, SngShape s, int slot);
 SngIrKernel *sng_ir_kernel_new(SngIrGraph *g);
+int sng_ir_layer_new(SngIrGraph *g, const char *name, SngLoc loc, SngPart part, bool explicit_part);
+/* "batch", "feature", "none", "auto" */
+const char *sng_part_name(SngPart p);
 
 void sng_ir_count_uses(SngIrGraph *g);
 /* Checks the graph's invariants (topological order, source counts, shapes set, kernel
  * membership); returns 0 or prints what is wrong to stderr and returns -1. */
 int sng_ir_verify(const SngIrGraph *g);
-/* Stable text: tensors with shapes and sizes, ops, kernels and their members. */
+/* Stable text: tensors with shapes and sizes, ops, kernels and their members, worker by
+ * worker once the graph is partitioned. */
 void sng_ir_print(FILE *out, const SngIrGraph *g);
+/* Graphviz: workers as clusters, bridges as edges between them. */
+void sng_ir_print_dot(FILE *out, const SngIrGraph *g);
 /* "%<id>" or the node's name, for messages */
 const char *sng_ir_label(const SngIrNode *n, char *buf, size_t len);
 

@@ -19,8 +19,8 @@
  * A reader refuses a file whose magic, version, lengths or checksums do not match, and
  * every read inside the payload is bounds-checked, so a corrupt file is an error, not a crash.
  *
- * The op codes in SngPlanOp are those of stdlib/ops.def; the writer stores the table's op
- * names too, and the reader refuses a plan whose op names do not match this build's table.
+ * The op codes in SngPlanOp are those of stdlib/ops.def (sng_ops.h); the writer stores the
+ * table's op names too, and the reader refuses a plan whose op names do not match this build.
  */
 #ifndef SNG_PLAN_H
 #define SNG_PLAN_H
@@ -28,13 +28,21 @@
 #include "sng_core.h"
 
 #define SNG_PLAN_MAGIC "SNGPLAN"   /* 8 bytes with the NUL */
-#define SNG_PLAN_VERSION 1u
+#define SNG_PLAN_VERSION 2u
 
+#include "sng_ops.h"
+
+/* ---- what a worker's graph holds ---- */
 typedef enum {
   SNG_TENSOR_TEMP,     /* activation or gradient inside the worker arena */
-  SNG_TENSOR_INPUT,    /* filled by the data loader before each step (slot: 0 features, 1 labels) */
-  SNG_TENSOR_PARAM,    /* bound to the parameter's value memory (param index) */
-  SNG_TENSOR_GRAD,     /* the parameter's gradient: in the arena, handed to the stub (param index) */
+  SNG_TENSOR_INPUT,    /* filled by the data loader before each step (param = slot: 0 features, 1 labels);
+                          start[0] = its first row in the whole batch */
+  SNG_TENSOR_PARAM,    /* the worker's piece of a parameter: box start[]..start[]+dims[] of param */
+  SNG_TENSOR_GRAD,     /* the gradient of that piece: in the arena, handed to the stub */
+  SNG_TENSOR_BRIDGE,   /* received from another worker by a BRIDGE op (in the arena) */
+  SNG_TENSOR_STATE,    /* lives across steps in the arena and is never reused (running statistics,
+                          recurrent hidden state); zeroed at start */
+  SNG_TENSOR__COUNT
 } SngTensorKind;
 
 typedef struct SngPlanTensor {
@@ -43,29 +51,42 @@ typedef struct SngPlanTensor {
   int64_t dims[4];
   int32_t kind;        /* SngTensorKind */
   int32_t param;       /* PARAM/GRAD: index in plan->params; INPUT: slot; else -1 */
+  int64_t start[4];    /* INPUT, PARAM, GRAD: origin of this piece in the whole tensor; else 0 */
   int64_t offset;      /* byte offset in the worker arena; -1 for PARAM */
 } SngPlanTensor;
 
+typedef enum {         /* when an op runs */
+  SNG_PHASE_FWD_ALL,   /* forward, in training and in tests */
+  SNG_PHASE_FWD_TRAIN, /* forward, training only (dropout's mask, loss gradient seeds) */
+  SNG_PHASE_FWD_TEST,  /* forward, tests only (batchnorm with running statistics) */
+  SNG_PHASE_BACKWARD,  /* backward, training only */
+  SNG_PHASE__COUNT
+} SngPlanPhase;
+
 typedef struct SngPlanOp {
   int32_t op;          /* SngOp of stdlib/ops.def */
-  int32_t phase;       /* 0 forward, 1 backward */
+  int32_t phase;       /* SngPlanPhase */
   int32_t kernel;      /* SNG_OP_KERNEL: index in plan->kernels; else -1 */
   int32_t nin, nout;
   int32_t *in, *out;   /* tensor indices */
-  int64_t iattr[4];
-  double fattr[4];
+  int64_t iattr[4];    /* MATMUL: trans a, trans b; SLICE: origin of the output in the input;
+                          PAD: origin of the input in the output; CONCAT: dim;
+                          BRIDGE: channel, peer worker (send: nin 1 nout 0; receive: nin 0 nout 1) */
+  double fattr[4];     /* SOFTMAX_XENT_BWD: scale (baked into its kernel; kept for --describe) */
+  int64_t rows, cols;  /* KERNEL: the iteration space, stored by the compiler; else 0 */
   const char *name;    /* for messages: the user's name of the output, or the op name */
 } SngPlanOp;
 
 typedef struct SngPlanGraph {  /* one worker's partition of the net */
+  int32_t worker;              /* index of the worker inside its group */
   int32_t ntensors;
   SngPlanTensor *tensors;
   int32_t nops;
   SngPlanOp *ops;
-  int64_t arena_bytes;         /* size of the worker arena (memory plan) */
-  int32_t loss;                /* tensor: per-row loss [batch] */
-  int32_t metric;              /* tensor: per-row accuracy [batch], or -1 */
-  int64_t batch;               /* rows this worker takes */
+  int64_t arena_bytes;         /* size of the worker arena (its memory plan) */
+  int32_t loss;                /* tensor: this worker's rows of the per-row loss, or -1 */
+  int32_t metric;              /* tensor: this worker's rows of the per-row metric, or -1 */
+  int64_t batch;               /* rows of the whole batch (all workers of the group) */
 } SngPlanGraph;
 
 typedef struct SngPlanKernel {
@@ -74,21 +95,28 @@ typedef struct SngPlanKernel {
   int32_t rowwise;
   int32_t nbufs;
   int32_t nscalars;
+  const char *bcast;           /* one letter per buffer: F full [rows,cols], R a row vector [cols]
+                                  broadcast over rows, C a column [rows], S one value */
   const void *bitcode;         /* LLVM bitcode of a module defining symbol */
   size_t bitcode_len;
 } SngPlanKernel;
 
 typedef enum { SNG_PINIT_CONSTANT, SNG_PINIT_UNIFORM, SNG_PINIT_GAUSSIAN } SngPlanInitKind;
 
-typedef struct SngPlanParam {
+typedef struct SngPlanParam {  /* a whole parameter (workers hold pieces, servers slices) */
   const char *name;            /* "dense1.w" */
   int32_t rank;
   int64_t dims[4];
   int32_t init;                /* SngPlanInitKind */
   double init_a, init_b;       /* constant a | uniform [a,b] | gaussian mean a, std b */
   double lr_mult, wd_mult;
-  int32_t server;              /* owning server (index in plan->units) */
 } SngPlanParam;
+
+typedef struct SngPlanSlice {  /* a contiguous range of a parameter, owned by one server */
+  int32_t param;               /* index in plan->params */
+  int64_t offset, len;         /* in elements of the flattened parameter */
+  int32_t server;              /* owning unit (a server) in plan->units */
+} SngPlanSlice;
 
 typedef struct SngPlanData {
   const char *name;            /* the data block's name */
@@ -99,7 +127,8 @@ typedef struct SngPlanData {
   int32_t shuffle;
   double scale;                /* applied first */
   int32_t standardize;         /* then (x - mean) / std of the scaled training set */
-  int64_t sample_dims[3];      /* per-sample shape, e.g. 784,0,0 */
+  int32_t sample_rank;         /* per-sample shape: [28,28] for idx images */
+  int64_t sample_dims[3];
   int32_t classes;
 } SngPlanData;
 
@@ -125,12 +154,19 @@ typedef struct SngPlanTrain {
   uint64_t seed;
 } SngPlanTrain;
 
+typedef enum { SNG_FW_SANDBLASTER, SNG_FW_ALLREDUCE, SNG_FW__COUNT } SngFramework;
+
+typedef struct SngPlanCluster {
+  int32_t worker_groups, workers_per_group, server_groups, servers_per_group;
+  int32_t framework;           /* SngFramework */
+} SngPlanCluster;
+
 typedef enum { SNG_UNIT_WORKER, SNG_UNIT_SERVER } SngUnitKind;
 typedef struct SngPlanUnit {
   int32_t kind;                /* SngUnitKind */
   int32_t group, index;        /* worker/server group and index inside it */
   int32_t rank, thread;        /* placement: MPI rank (0 when embedded) and thread number in it */
-  int32_t graph;               /* WORKER: index in plan->graphs */
+  int32_t graph;               /* WORKER: index in plan->graphs; SERVER: -1 */
 } SngPlanUnit;
 
 typedef struct SngPlan {
@@ -141,14 +177,17 @@ typedef struct SngPlan {
   int32_t nunits;
   SngPlanUnit *units;
   int32_t ngraphs;
-  SngPlanGraph *graphs;
+  SngPlanGraph *graphs;        /* one per worker */
   int32_t nkernels;
   SngPlanKernel *kernels;
   int32_t nparams;
   SngPlanParam *params;
+  int32_t nslices;
+  SngPlanSlice *slices;        /* every parameter cut into slices, in parameter order */
   SngPlanData data;
   SngPlanUpdater updater;
   SngPlanTrain train;
+  SngPlanCluster cluster;
 } SngPlan;
 
 SngPlan *sng_plan_new(void);
