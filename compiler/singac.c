@@ -3,6 +3,8 @@
  *   singac model.sng -o model.plan     compile; prints nothing on success
  *   singac --dump-ir[=PASS] model.sng  print the IR after every pass (or one)
  *   singac --dump-kernels model.sng    print the fused kernels' LLVM IR
+ *   singac --dump-dot model.sng        the partitioned net as a Graphviz graph
+ *   singac --explain model.sng         what a step costs on each worker
  * Exit status: 0 ok, 1 errors in the input, 2 usage or system errors.
  */
 #include "sng_lower.h"
@@ -17,6 +19,11 @@ static void usage(FILE *out) {
         "  --dump-ir[=PASS]   print the IR after every pass, or after PASS\n"
         "                     (see below); writes no plan\n"
         "  --dump-kernels     print the LLVM IR of every fused kernel; writes no plan\n"
+        "  --dump-dot         print the partitioned net as a Graphviz graph (workers as\n"
+        "                     clusters, bridges between them); writes no plan\n"
+        "  --explain          print per worker and step: FLOPs, peak memory, bytes sent and\n"
+        "                     received, the busiest link, and what partition = auto chose;\n"
+        "                     writes no plan unless -o is given\n"
         "  --max-errors N     stop reporting after N errors (default 20)\n"
         "  -v                 say what was written\n"
         "  -h, --help         this help\n"
@@ -28,13 +35,15 @@ static void usage(FILE *out) {
 int main(int argc, char **argv) {
   const char *in = NULL, *out = NULL;
   SngCompileOpts opts = {0};
-  int verbose = 0, max_errors = 20, dump = 0;
+  int verbose = 0, max_errors = 20, dump = 0, explain = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "-o") && i + 1 < argc) out = argv[++i];
     else if (!strcmp(a, "--dump-ir")) opts.dump_ir = stdout, dump = 1;
     else if (!strncmp(a, "--dump-ir=", 10)) opts.dump_ir = stdout, opts.dump_pass = a + 10, dump = 1;
     else if (!strcmp(a, "--dump-kernels")) opts.dump_kernels = stdout, dump = 1;
+    else if (!strcmp(a, "--dump-dot")) opts.dump_dot = stdout, dump = 1;
+    else if (!strcmp(a, "--explain")) opts.explain = stdout, explain = 1;
     else if (!strcmp(a, "--max-errors") && i + 1 < argc) max_errors = atoi(argv[++i]);
     else if (!strcmp(a, "-v")) verbose = 1;
     else if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
@@ -63,6 +72,7 @@ int main(int argc, char **argv) {
     }
   }
   char *deflt = NULL;
+  if (explain && !out) dump = 1;
   if (!out && !dump) {
     size_t n = strlen(in);
     deflt = malloc(n + 6);

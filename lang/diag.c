@@ -88,6 +88,7 @@ static void print_caret(const SngDiag *d, SngLoc loc) {
 }
 
 void sng_diag_error(SngDiag *d, SngLoc loc, const char *fmt, ...) {
+  if (!d) return; /* a pass run speculatively (partition = auto) reports nothing */
   d->n++;
   d->shown = 0;
   if (!d->out) return;
@@ -111,7 +112,7 @@ void sng_diag_error(SngDiag *d, SngLoc loc, const char *fmt, ...) {
 }
 
 void sng_diag_hint(SngDiag *d, const char *fmt, ...) {
-  if (!d->out || !d->shown) return;
+  if (!d || !d->out || !d->shown) return;
   fputs("  hint: ", d->out);
   va_list ap;
   va_start(ap, fmt);

@@ -47,7 +47,7 @@ static LLVMValueRef emit_second(LLVMBuilderRef b, LLVMValueRef *x) {
 
 #define none NULL
 const SngCgEmitFn sng_cg_emit[SNG_OP__COUNT] = {
-#define OP(name, nsrc, flags, shape, grad, emit, kernel) [SNG_OP_##name] = emit,
+#define OP(name, nsrc, flags, shape, grad, part, emit, kernel) [SNG_OP_##name] = emit,
 #include "ops.def"
 #undef OP
 };

@@ -231,6 +231,7 @@ typedef struct Elt {           /* the element (i, j) being computed */
   LLVMValueRef *val;           /* per member: its value */
   LLVMValueRef *ld;            /* per k->bufs position: its load, or NULL before first use */
   LLVMValueRef *inv;           /* per member source slot: CONST/SCALAR value (entry block) */
+  int stride;                  /* source slots per member in inv (the most sources of a member) */
 } Elt;
 
 /* CONST and SCALAR sources are loop-invariant: made once, before the loops. */
@@ -239,17 +240,17 @@ static void load_invariants(Cg *c, Elt *e) {
   for (int mi = 0; mi < k->nmembers; mi++)
     for (int si = 0; si < k->members[mi]->nsrc; si++) {
       const SngIrNode *s = k->members[mi]->src[si];
-      LLVMValueRef *v = &e->inv[mi * SNG_MAX_SRC + si];
+      LLVMValueRef *v = &e->inv[mi * e->stride + si];
       if (!is_const_src(s)) continue;
       if (s->op == SNG_OP_CONST) {
-        *v = f32c(c, s->fattr[0]);
+        *v = f32c(c, s->attr.konst.value);
         continue;
       }
-      for (int q = 0; q < mi * SNG_MAX_SRC + si && !*v; q++)   /* one load per scalar */
-        if (e->inv[q] && k->members[q / SNG_MAX_SRC]->src[q % SNG_MAX_SRC] == s) *v = e->inv[q];
+      for (int q = 0; q < mi * e->stride + si && !*v; q++)   /* one load per scalar */
+        if (e->inv[q] && k->members[q / e->stride]->src[q % e->stride] == s) *v = e->inv[q];
       if (!*v) {
         char name[64];
-        *v = load(c, c->scalars, i64c(c, s->iattr[0]), sng_ir_label(s, name, sizeof name));
+        *v = load(c, c->scalars, i64c(c, s->attr.arg.slot), sng_ir_label(s, name, sizeof name));
       }
     }
 }
@@ -257,7 +258,7 @@ static void load_invariants(Cg *c, Elt *e) {
 static LLVMValueRef source(Cg *c, Elt *e, int mi, int si) {
   const SngIrKernel *k = c->k;
   const SngIrNode *s = k->members[mi]->src[si];
-  if (e->inv[mi * SNG_MAX_SRC + si]) return e->inv[mi * SNG_MAX_SRC + si];
+  if (e->inv[mi * e->stride + si]) return e->inv[mi * e->stride + si];
   int q = find(k->members, mi, s);
   if (q >= 0) return e->val[q];
   int p = find(k->bufs, k->nbufs, s);
@@ -276,7 +277,8 @@ static void element(Cg *c, Elt *e) {
   const SngIrKernel *k = c->k;
   for (int mi = 0; mi < k->nmembers; mi++) {
     const SngIrNode *m = k->members[mi];
-    LLVMValueRef x[SNG_MAX_SRC];
+    LLVMValueRef x[4];
+    SNG_ASSERT(m->nsrc <= 4); /* elementwise ops take at most a few sources */
     for (int si = 0; si < m->nsrc; si++) x[si] = source(c, e, mi, si);
     e->val[mi] = sng_cg_emit[m->op](c->b, x);
   }
@@ -297,8 +299,10 @@ static int build_eltwise(Cg *c) {
   if (check_eltwise(c, &need_col) < 0) return -1;
   open_function(c);
   size_t nm = (size_t)k->nmembers;
+  int stride = 1;
+  for (int mi = 0; mi < k->nmembers; mi++) stride = k->members[mi]->nsrc > stride ? k->members[mi]->nsrc : stride;
   Elt e = {.val = sng_calloc(nm, sizeof *e.val), .ld = sng_calloc((size_t)k->nbufs, sizeof *e.ld),
-           .inv = sng_calloc(nm * SNG_MAX_SRC, sizeof *e.inv)};
+           .inv = sng_calloc(nm * (size_t)stride, sizeof *e.inv), .stride = stride};
   load_invariants(c, &e);
   if (need_col) {
     Loop li = loop_open(c, "i");
@@ -326,7 +330,7 @@ static int build_eltwise(Cg *c) {
 /* ---- ROWWISE kernels: softmax cross-entropy ----
  *
  * Members: SOFTMAX_XENT (loss[i] = log(sum_j exp(x_ij - m_i)) + m_i - x_i,label) and/or
- * SOFTMAX_XENT_BWD (g_ij = (exp(x_ij - m_i) / s_i - [j == label_i]) * fattr[0]), both over
+ * SOFTMAX_XENT_BWD (g_ij = (exp(x_ij - m_i) / s_i - [j == label_i]) * attr.loss.scale), both over
  * the same (logits [R,C], labels [R]).  Per row: m = max, s = sum of exp(x - m) (the max
  * subtraction keeps exp from overflowing at logits of 1e3), then the loss and/or the
  * gradient.  The sum runs in order (no reassociation), so the loss matches a plain C loop
@@ -353,7 +357,7 @@ static int check_rowwise(Cg *c, int *px, int *pl, int *ploss, int *pgrad, double
     *slot = find(k->bufs + k->ninputs, k->nbufs - k->ninputs, m);
     if (*slot < 0) return fail(c, "member %s has no output buffer", a);
     *slot += k->ninputs;
-    if (m->op == SNG_OP_SOFTMAX_XENT_BWD) *scale = m->fattr[0];
+    if (m->op == SNG_OP_SOFTMAX_XENT_BWD) *scale = m->attr.loss.scale;
   }
   if (!x) return fail(c, "row kernel without members");
   *px = find(k->bufs, k->ninputs, x);

@@ -13,7 +13,7 @@
  * Every kernel is one standalone LLVM module defining one external function, the kernel ABI:
  *   void symbol(float *const *bufs, const float *scalars, int64_t rows, int64_t cols)
  * bufs follows k->bufs (inputs first, then outputs); scalars is indexed by a SCALAR node's
- * iattr[0]; rows/cols are the iteration space, passed at run time (the code never bakes
+ * attr.arg.slot; rows/cols are the iteration space, passed at run time (the code never bakes
  * them in, so one kernel serves any batch size).  The same ABI is SngKernelFn in sng_jit.h.
  *
  * ELTWISE kernels (k->rowwise false) compute each member per element (i, j) and store the

@@ -9,12 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const SngOpInfo sng_op_info[SNG_OP__COUNT] = {
-#define OP(name, nsrc, flags, shape, grad, emit, kernel) [SNG_OP_##name] = {#name, nsrc, flags},
-#include "ops.def"
-#undef OP
-};
-
 SngShape sng_shape1(int64_t a) { return (SngShape){1, {a}}; }
 SngShape sng_shape2(int64_t a, int64_t b) { return (SngShape){2, {a, b}}; }
 int64_t sng_shape_numel(SngShape s) {
@@ -41,6 +35,8 @@ SngIrGraph *sng_ir_graph_new(const char *name) {
   SngIrGraph *g = sng_arena_alloc(a, sizeof *g);
   g->arena = a;
   g->name = sng_arena_strdup(a, name);
+  g->nworkers = 1;
+  g->cur_layer = -1;
   return g;
 }
 
@@ -48,11 +44,13 @@ void sng_ir_graph_free(SngIrGraph *g) {
   if (!g) return;
   free(g->nodes);
   free(g->kernels);
+  free(g->layers);
+  free(g->arena_bytes);
   sng_arena_free(g->arena); /* g itself lives in the arena */
 }
 
 SngIrNode *sng_ir_node(SngIrGraph *g, SngOp op, SngLoc loc, int nsrc, SngIrNode *const *src) {
-  SNG_ASSERT(nsrc >= 0 && nsrc <= SNG_MAX_SRC);
+  SNG_ASSERT(nsrc >= 0);
   SNG_ASSERT(sng_op_info[op].nsrc < 0 || sng_op_info[op].nsrc == nsrc);
   if (g->nnodes == g->cap) {
     g->cap = g->cap ? 2 * g->cap : 64;
@@ -62,6 +60,9 @@ SngIrNode *sng_ir_node(SngIrGraph *g, SngOp op, SngLoc loc, int nsrc, SngIrNode 
   n->op = op;
   n->loc = loc;
   n->nsrc = nsrc;
+  n->src = sng_arena_alloc(g->arena, sizeof(SngIrNode *) * (size_t)(nsrc + 1));
+  n->worker = g->cur_worker;
+  n->layer = g->cur_layer;
   for (int i = 0; i < nsrc; i++) {
     SNG_ASSERT(src[i]);
     n->src[i] = src[i];
@@ -91,7 +92,7 @@ static SngIrNode *source(SngIrGraph *g, SngOp op, SngLoc loc, const char *name, 
 }
 SngIrNode *sng_ir_input(SngIrGraph *g, SngLoc loc, const char *name, SngShape s, int slot) {
   SngIrNode *n = source(g, SNG_OP_INPUT, loc, name, s);
-  n->iattr[0] = slot;
+  n->attr.input.slot = slot;
   return n;
 }
 SngIrNode *sng_ir_param(SngIrGraph *g, SngLoc loc, const char *name, SngShape s) {
@@ -99,17 +100,17 @@ SngIrNode *sng_ir_param(SngIrGraph *g, SngLoc loc, const char *name, SngShape s)
 }
 SngIrNode *sng_ir_const(SngIrGraph *g, SngLoc loc, double v) {
   SngIrNode *n = source(g, SNG_OP_CONST, loc, NULL, (SngShape){0, {0}});
-  n->fattr[0] = v;
+  n->attr.konst.value = v;
   return n;
 }
 SngIrNode *sng_ir_scalar(SngIrGraph *g, SngLoc loc, const char *name, int slot) {
   SngIrNode *n = source(g, SNG_OP_SCALAR, loc, name, (SngShape){0, {0}});
-  n->iattr[0] = slot;
+  n->attr.arg.slot = slot;
   return n;
 }
 SngIrNode *sng_ir_arg(SngIrGraph *g, SngLoc loc, const char *name, SngShape s, int slot) {
   SngIrNode *n = source(g, SNG_OP_ARG, loc, name, s);
-  n->iattr[0] = slot;
+  n->attr.arg.slot = slot;
   return n;
 }
 
@@ -122,6 +123,25 @@ SngIrKernel *sng_ir_kernel_new(SngIrGraph *g) {
   k->id = g->nkernels;
   g->kernels[g->nkernels++] = k;
   return k;
+}
+
+int sng_ir_layer_new(SngIrGraph *g, const char *name, SngLoc loc, SngPart part, bool explicit_part) {
+  if (g->nlayers == g->lcap) {
+    g->lcap = g->lcap ? 2 * g->lcap : 16;
+    g->layers = sng_realloc(g->layers, (size_t)g->lcap * sizeof *g->layers);
+  }
+  g->layers[g->nlayers] = (SngIrLayer){sng_arena_strdup(g->arena, name), loc, part, explicit_part};
+  return g->nlayers++;
+}
+
+const char *sng_part_name(SngPart p) {
+  switch (p) {
+  case SNG_PART_NONE: return "none";
+  case SNG_PART_BATCH: return "batch";
+  case SNG_PART_FEATURE: return "feature";
+  case SNG_PART_AUTO: return "auto";
+  }
+  return "?";
 }
 
 void sng_ir_count_uses(SngIrGraph *g) {

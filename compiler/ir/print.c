@@ -21,6 +21,41 @@ static const char *opname(SngOp op, char *buf, size_t n) {
 
 static const char *phase_name[] = {"fwd", "bwd", "upd"};
 
+static void print_at(FILE *out, const char *what, const int64_t *at, int rank) {
+  fprintf(out, " %s=[", what);
+  for (int i = 0; i < rank; i++) fprintf(out, "%s%lld", i ? "," : "", (long long)at[i]);
+  fputc(']', out);
+}
+
+/* the attributes worth showing (printing only; the tag of SngAttr is the op) */
+static void print_attr(FILE *out, const SngIrNode *n) {
+  const SngAttr *a = &n->attr;
+  switch (n->op) {
+  case SNG_OP_INPUT:
+    fprintf(out, " slot=%d", a->input.slot);
+    if (n->at[0]) fprintf(out, " rows@%lld", (long long)n->at[0]);
+    break;
+  case SNG_OP_ARG: case SNG_OP_SCALAR: fprintf(out, " slot=%d", a->arg.slot); break;
+  case SNG_OP_CONST: fprintf(out, " %g", a->konst.value); break;
+  case SNG_OP_PARAM:
+    if (a->param.whole) {
+      fprintf(out, " of %s", a->param.whole->name);
+      if (!sng_shape_eq(a->param.whole->shape, n->shape)) print_at(out, "at", n->at, n->shape.rank);
+    }
+    break;
+  case SNG_OP_MATMUL:
+    if (a->matmul.trans_a || a->matmul.trans_b)
+      fprintf(out, " trans=%s%s", a->matmul.trans_a ? "a" : "", a->matmul.trans_b ? "b" : "");
+    break;
+  case SNG_OP_SOFTMAX_XENT: if (a->loss.rows) fprintf(out, " of %lld rows", (long long)a->loss.rows); break;
+  case SNG_OP_SOFTMAX_XENT_BWD: fprintf(out, " scale=%g", a->loss.scale); break;
+  case SNG_OP_SLICE: case SNG_OP_PAD: print_at(out, "at", a->slice.start, n->shape.rank); break;
+  case SNG_OP_CONCAT: fprintf(out, " dim=%d", a->concat.dim); break;
+  case SNG_OP_BRIDGE: fprintf(out, " from w%u", a->bridge.from); break;
+  default: break;
+  }
+}
+
 static void print_node(FILE *out, const SngIrNode *n) {
   char sh[64], on[32], lb[64];
   fprintf(out, "  %%%u", n->id);
@@ -31,15 +66,7 @@ static void print_node(FILE *out, const SngIrNode *n) {
     for (int i = 0; i < n->nsrc; i++) fprintf(out, "%s%%%u", i ? ", " : "", n->src[i]->id);
     fputc(')', out);
   }
-  switch (n->op) { /* the few attributes worth showing; printing only */
-  case SNG_OP_INPUT: case SNG_OP_ARG: case SNG_OP_SCALAR: fprintf(out, " slot=%lld", (long long)n->iattr[0]); break;
-  case SNG_OP_CONST: fprintf(out, " %g", n->fattr[0]); break;
-  case SNG_OP_MATMUL:
-    if (n->iattr[0] || n->iattr[1]) fprintf(out, " trans=%s%s", n->iattr[0] ? "a" : "", n->iattr[1] ? "b" : "");
-    break;
-  case SNG_OP_SOFTMAX_XENT_BWD: fprintf(out, " scale=%g", n->fattr[0]); break;
-  default: break;
-  }
+  print_attr(out, n);
   fprintf(out, "  ; %s", phase_name[n->phase]);
   if (n->shape.rank > 0 || !sng_op_has(n->op, OPF_SCALAR))
     fprintf(out, " %lld B", (long long)(sng_shape_numel(n->shape) * 4));
@@ -68,11 +95,48 @@ void sng_ir_print(FILE *out, const SngIrGraph *g) {
   int live = 0;
   for (int i = 0; i < g->nnodes; i++) live += !g->nodes[i]->dead;
   fprintf(out, "graph %s: %d nodes, %d kernels", g->name, live, g->nkernels);
-  if (g->arena_bytes) fprintf(out, ", arena %lld B", (long long)g->arena_bytes);
+  if (g->nworkers > 1) fprintf(out, ", %d workers", g->nworkers);
+  if (g->arena_bytes && g->nworkers == 1) fprintf(out, ", arena %lld B", (long long)g->arena_bytes[0]);
   fputc('\n', out);
-  for (int i = 0; i < g->nnodes; i++)
-    if (!g->nodes[i]->dead) print_node(out, g->nodes[i]);
-  for (int i = 0; i < g->nkernels; i++) print_kernel(out, g->kernels[i]);
+  for (int w = 0; w < g->nworkers; w++) {
+    if (g->nworkers > 1) {
+      fprintf(out, " worker %d:", w);
+      if (g->arena_bytes) fprintf(out, " arena %lld B", (long long)g->arena_bytes[w]);
+      fputc('\n', out);
+    }
+    for (int i = 0; i < g->nnodes; i++)
+      if (!g->nodes[i]->dead && g->nodes[i]->worker == (uint32_t)w) print_node(out, g->nodes[i]);
+    for (int i = 0; i < g->nkernels; i++)
+      if (g->kernels[i]->members[0]->worker == (uint32_t)w) print_kernel(out, g->kernels[i]);
+  }
+}
+
+/* Graphviz: one cluster per worker; bridges are the only edges between clusters. */
+void sng_ir_print_dot(FILE *out, const SngIrGraph *g) {
+  char on[32], sh[64];
+  fprintf(out, "digraph \"%s\" {\n  rankdir=TB;\n  node [shape=box, fontsize=10];\n", g->name);
+  for (int w = 0; w < g->nworkers; w++) {
+    fprintf(out, "  subgraph cluster_w%d {\n    label=\"worker %d\";\n    style=rounded;\n", w, w);
+    for (int i = 0; i < g->nnodes; i++) {
+      const SngIrNode *n = g->nodes[i];
+      if (n->dead || n->worker != (uint32_t)w || sng_op_has(n->op, OPF_SCALAR)) continue;
+      fprintf(out, "    n%u [label=\"%%%u %s\\n%s%s%s\"%s];\n", n->id, n->id, opname(n->op, on, sizeof on),
+              n->name ? n->name : "", n->name ? " " : "", sng_shape_str(n->shape, sh, sizeof sh),
+              sng_op_has(n->op, OPF_CONN) ? ", style=filled, fillcolor=lightyellow"
+              : n->op == SNG_OP_PARAM ? ", style=filled, fillcolor=lightblue" : "");
+    }
+    fputs("  }\n", out);
+  }
+  for (int i = 0; i < g->nnodes; i++) {
+    const SngIrNode *n = g->nodes[i];
+    if (n->dead || sng_op_has(n->op, OPF_SCALAR)) continue;
+    for (int j = 0; j < n->nsrc; j++) {
+      if (sng_op_has(n->src[j]->op, OPF_SCALAR)) continue;
+      fprintf(out, "  n%u -> n%u%s;\n", n->src[j]->id, n->id,
+              n->op == SNG_OP_BRIDGE ? " [color=red, penwidth=2, label=\"bridge\"]" : "");
+    }
+  }
+  fputs("}\n", out);
 }
 
 /* ---- verifier: run after every pass in tests and with singac --verify ---- */
@@ -97,6 +161,11 @@ int sng_ir_verify(const SngIrGraph *g) {
     for (int j = 0; j < n->shape.rank; j++)
       if (n->shape.d[j] <= 0) return bad(g, n, "shape not inferred");
     if (n->kernel >= g->nkernels) return bad(g, n, "kernel id out of range");
+    if (n->worker >= (uint32_t)g->nworkers) return bad(g, n, "worker out of range");
+    for (int j = 0; j < n->nsrc; j++)
+      if (n->src[j]->worker != n->worker && n->op != SNG_OP_BRIDGE && !sng_op_has(n->src[j]->op, OPF_SCALAR))
+        return bad(g, n, "uses a tensor of another worker without a bridge");
+    if (n->op == SNG_OP_BRIDGE && n->src[0]->worker != n->attr.bridge.from) return bad(g, n, "bridge from the wrong worker");
   }
   for (int i = 0; i < g->nkernels; i++) {
     const SngIrKernel *k = g->kernels[i];

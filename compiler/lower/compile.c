@@ -11,6 +11,8 @@ static SngPlan *compile(SngFile *f, SngArena *a, SngDiag *d, const SngCompileOpt
   if (sng_pass_sema(job, f, d) == 0 && sng_diag_errors(d) == 0 &&
       sng_pass_run_all(job, d, opts ? opts->dump_ir : NULL, opts ? opts->dump_pass : NULL) == 0) {
     char err[512];
+    if (opts && opts->dump_dot) sng_ir_print_dot(opts->dump_dot, job->net);
+    if (opts && opts->explain) sng_pass_explain(opts->explain, job);
     plan = sng_lower(job, opts, err, sizeof err);
     if (!plan) sng_diag_error(d, (SngLoc){f->path, 0, 0}, "code generation failed: %s", err);
   }

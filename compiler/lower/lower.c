@@ -15,14 +15,16 @@
 
 typedef struct Lower {
   SngPlan *p;
-  SngPlanGraph *pg;
-  int32_t *tid;        /* IR node id -> tensor index, -1 */
-  int32_t *pid;        /* IR node id -> param index, -1 */
+  const SngIrGraph *g;
+  int32_t *tid;        /* IR node id -> tensor index in its worker's graph, -1 */
+  int32_t *pid;        /* IR node id of a whole parameter -> param index, -1 */
 } Lower;
+
+static int32_t phase_of(SngPhase ph) { return ph == SNG_PHASE_FWD ? SNG_PHASE_FWD_ALL : SNG_PHASE_BACKWARD; }
 
 static int32_t tensor_of(Lower *l, SngIrNode *n) {
   if (l->tid[n->id] >= 0) return l->tid[n->id];
-  SngPlanGraph *pg = l->pg;
+  SngPlanGraph *pg = &l->p->graphs[n->worker];
   SngPlanTensor *t = &pg->tensors[pg->ntensors];
   t->name = sng_arena_strdup(l->p->arena, n->name ? n->name : sng_arena_printf(l->p->arena, "%%%u", n->id));
   t->rank = n->shape.rank;
@@ -30,39 +32,71 @@ static int32_t tensor_of(Lower *l, SngIrNode *n) {
   t->offset = n->offset;
   t->param = -1;
   t->kind = SNG_TENSOR_TEMP;
-  if (n->op == SNG_OP_PARAM) t->kind = SNG_TENSOR_PARAM, t->param = l->pid[n->id];
-  else if (n->op == SNG_OP_INPUT) t->kind = SNG_TENSOR_INPUT, t->param = (int32_t)n->iattr[0];
+  if (n->op == SNG_OP_PARAM) {
+    t->kind = SNG_TENSOR_PARAM, t->param = l->pid[n->attr.param.whole->id], t->offset = -1;
+    memcpy(t->start, n->at, sizeof t->start);
+  } else if (n->op == SNG_OP_INPUT) {
+    t->kind = SNG_TENSOR_INPUT, t->param = n->attr.input.slot;
+    memcpy(t->start, n->at, sizeof t->start);
+  } else if (n->op == SNG_OP_BRIDGE) t->kind = SNG_TENSOR_BRIDGE;
   return l->tid[n->id] = pg->ntensors++;
 }
 
-static void add_op(Lower *l, SngIrNode *n, SngIrKernel *k, int32_t kernel) {
-  SngPlanGraph *pg = l->pg;
+static SngPlanOp *new_op(Lower *l, int worker, int nin, int nout) {
+  SngPlanGraph *pg = &l->p->graphs[worker];
   SngPlanOp *o = &pg->ops[pg->nops++];
   SngArena *a = l->p->arena;
-  if (k) {
-    o->op = SNG_OP_KERNEL;
-    o->kernel = kernel;
-    o->nin = k->ninputs, o->nout = k->nbufs - k->ninputs;
-    o->in = sng_arena_alloc(a, sizeof(int32_t) * (size_t)(o->nin + 1));
-    o->out = sng_arena_alloc(a, sizeof(int32_t) * (size_t)(o->nout + 1));
-    for (int i = 0; i < o->nin; i++) o->in[i] = tensor_of(l, k->bufs[i]);
-    for (int i = 0; i < o->nout; i++) o->out[i] = tensor_of(l, k->bufs[k->ninputs + i]);
-    o->phase = SNG_PHASE_BWD;
-    for (int i = 0; i < k->nmembers; i++)
-      if ((int32_t)k->members[i]->phase < o->phase) o->phase = (int32_t)k->members[i]->phase;
-    o->name = l->p->kernels[kernel].members;
+  o->kernel = -1;
+  o->nin = nin, o->nout = nout;
+  o->in = sng_arena_alloc(a, sizeof(int32_t) * (size_t)(nin + 1));
+  o->out = sng_arena_alloc(a, sizeof(int32_t) * (size_t)(nout + 1));
+  return o;
+}
+
+static void add_kernel_op(Lower *l, SngIrKernel *k, int32_t kernel) {
+  SngPlanOp *o = new_op(l, (int)k->members[0]->worker, k->ninputs, k->nbufs - k->ninputs);
+  o->op = SNG_OP_KERNEL;
+  o->kernel = kernel;
+  for (int i = 0; i < o->nin; i++) o->in[i] = tensor_of(l, k->bufs[i]);
+  for (int i = 0; i < o->nout; i++) o->out[i] = tensor_of(l, k->bufs[k->ninputs + i]);
+  SngPhase ph = SNG_PHASE_BWD;
+  for (int i = 0; i < k->nmembers; i++)
+    if (k->members[i]->phase < ph) ph = k->members[i]->phase;
+  o->phase = phase_of(ph);
+  int64_t space = sng_shape_numel(k->space);
+  o->rows = k->space.rank >= 2 ? k->space.d[0] : 1;
+  o->cols = space / o->rows;
+  o->name = l->p->kernels[kernel].members;
+}
+
+/* Per-op attributes into the plan's generic slots (sng_plan.h says which op uses which). */
+static void put_attrs(SngPlanOp *o, const SngIrNode *n) {
+  const SngAttr *a = &n->attr;
+  if (n->op == SNG_OP_MATMUL) o->iattr[0] = a->matmul.trans_a, o->iattr[1] = a->matmul.trans_b;
+  else if (n->op == SNG_OP_SLICE || n->op == SNG_OP_PAD) memcpy(o->iattr, a->slice.start, sizeof o->iattr);
+  else if (n->op == SNG_OP_CONCAT) o->iattr[0] = a->concat.dim;
+  else if (n->op == SNG_OP_SOFTMAX_XENT_BWD) o->fattr[0] = a->loss.scale;
+}
+
+static void add_op(Lower *l, SngIrNode *n, int32_t *channel) {
+  SngArena *a = l->p->arena;
+  if (n->op == SNG_OP_BRIDGE) { /* a pair: the send on the source's worker, the receive here */
+    SngPlanOp *s = new_op(l, (int)n->attr.bridge.from, 1, 0), *r = new_op(l, (int)n->worker, 0, 1);
+    s->op = r->op = SNG_OP_BRIDGE;
+    s->phase = r->phase = phase_of(n->phase);
+    s->in[0] = tensor_of(l, n->src[0]);
+    r->out[0] = tensor_of(l, n);
+    s->iattr[0] = r->iattr[0] = (*channel)++;
+    s->iattr[1] = n->worker, r->iattr[1] = n->attr.bridge.from;
+    s->name = r->name = sng_arena_printf(a, "bridge w%u->w%u", n->attr.bridge.from, n->worker);
     return;
   }
+  SngPlanOp *o = new_op(l, (int)n->worker, n->nsrc, 1);
   o->op = n->op;
-  o->kernel = -1;
-  o->phase = n->phase;
-  o->nin = n->nsrc, o->nout = 1;
-  o->in = sng_arena_alloc(a, sizeof(int32_t) * (size_t)(n->nsrc + 1));
-  o->out = sng_arena_alloc(a, sizeof(int32_t));
+  o->phase = phase_of(n->phase);
   for (int i = 0; i < n->nsrc; i++) o->in[i] = tensor_of(l, n->src[i]);
   o->out[0] = tensor_of(l, n);
-  memcpy(o->iattr, n->iattr, sizeof o->iattr);
-  memcpy(o->fattr, n->fattr, sizeof o->fattr);
+  put_attrs(o, n);
   o->name = sng_arena_strdup(a, n->name ? n->name : sng_op_info[n->op].name);
 }
 
@@ -87,15 +121,16 @@ static char *kernel_key(SngArena *a, const SngIrKernel *k) {
   putf(&b, "%c%d/%d:", k->rowwise ? 'R' : 'E', k->nbufs, k->ninputs);
   for (int i = 0; i < k->nmembers; i++) {
     const SngIrNode *m = k->members[i];
-    putf(&b, "%s(%.17g", sng_op_info[m->op].name, m->fattr[0]);
+    putf(&b, "%s(", sng_op_info[m->op].name);
+    for (size_t q = 0; q < sizeof m->attr; q++) putf(&b, "%02x", ((const unsigned char *)&m->attr)[q]); /* attributes, whatever the op */
     for (int j = 0; j < m->nsrc; j++) {
       const SngIrNode *s = m->src[j];
       int at = -1;
       if (s->kernel == k->id)
         for (int q = 0; q < i; q++) at = k->members[q] == s ? q : at;
       if (at >= 0) putf(&b, ",m%d", at);
-      else if (s->op == SNG_OP_CONST) putf(&b, ",c%.17g", s->fattr[0]);
-      else if (s->op == SNG_OP_SCALAR) putf(&b, ",s%lld", (long long)s->iattr[0]);
+      else if (s->op == SNG_OP_CONST) putf(&b, ",c%.17g", s->attr.konst.value);
+      else if (s->op == SNG_OP_SCALAR) putf(&b, ",s%d", s->attr.arg.slot);
       else {
         for (int q = 0; q < k->nbufs; q++) at = k->bufs[q] == s ? q : at;
         int64_t n = sng_shape_numel(s->shape);
@@ -138,11 +173,19 @@ static int add_kernel(SngPlan *p, const char **keys, SngIrKernel *k, const SngCo
     if (i) sng_buf_put(&names, "+", 1);
     for (; *s; s++) sng_buf_put_u8(&names, (uint8_t)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s));
     for (int j = 0; j < k->members[i]->nsrc; j++)
-      if (k->members[i]->src[j]->op == SNG_OP_SCALAR && k->members[i]->src[j]->iattr[0] + 1 > nscalars)
-        nscalars = (int)k->members[i]->src[j]->iattr[0] + 1;
+      if (k->members[i]->src[j]->op == SNG_OP_SCALAR && k->members[i]->src[j]->attr.arg.slot + 1 > nscalars)
+        nscalars = k->members[i]->src[j]->attr.arg.slot + 1;
   }
   sng_buf_put_u8(&names, 0);
-  *pk = (SngPlanKernel){sym, sng_arena_strdup(p->arena, (char *)names.data), k->rowwise, k->nbufs, nscalars, copy, len};
+  char *bc_letters = sng_arena_alloc(p->arena, (size_t)k->nbufs + 1);
+  int64_t space = sng_shape_numel(k->space), rows = k->space.rank >= 2 ? k->space.d[0] : 1, cols = space / rows;
+  for (int q = 0; q < k->nbufs; q++) {
+    int64_t n = sng_shape_numel(k->bufs[q]->shape);
+    bc_letters[q] = n == space ? 'F' : n == cols ? 'R' : n == 1 ? 'S' : n == rows ? 'C' : '?';
+  }
+  bc_letters[k->nbufs] = 0;
+  *pk = (SngPlanKernel){sym, sng_arena_strdup(p->arena, (char *)names.data), k->rowwise, k->nbufs, nscalars,
+                        bc_letters, copy, len};
   sng_buf_free(&names);
   return p->nkernels++;
 }
@@ -150,23 +193,26 @@ static int add_kernel(SngPlan *p, const char **keys, SngIrKernel *k, const SngCo
 SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t errlen) {
   SngPlan *p = sng_plan_new();
   SngArena *a = p->arena;
-  SngIrGraph *g = job->net;
+  SngIrGraph *g = job->net, *whole = job->whole ? job->whole : job->net;
+  int nw = g->nworkers, ns = job->cluster.servers_per_group;
   p->version = SNG_PLAN_VERSION;
   p->source = sng_arena_strdup(a, job->source);
   p->nranks = 1;
-  /* placement: embedded, one worker and one server as threads of rank 0 */
-  p->nunits = 2;
-  p->units = sng_arena_alloc(a, sizeof(SngPlanUnit) * 2);
-  p->units[0] = (SngPlanUnit){SNG_UNIT_WORKER, 0, 0, 0, 0, 0};
-  p->units[1] = (SngPlanUnit){SNG_UNIT_SERVER, 0, 0, 0, 1, -1};
+  p->cluster = job->cluster;
+  /* placement, embedded: every worker and server a thread of rank 0; workers first */
+  p->nunits = nw + ns;
+  p->units = sng_arena_alloc(a, sizeof(SngPlanUnit) * (size_t)p->nunits);
+  for (int w = 0; w < nw; w++) p->units[w] = (SngPlanUnit){SNG_UNIT_WORKER, 0, w, 0, w, w};
+  for (int s = 0; s < ns; s++) p->units[nw + s] = (SngPlanUnit){SNG_UNIT_SERVER, 0, s, 0, nw + s, -1};
   p->kernels = sng_arena_alloc(a, sizeof(SngPlanKernel) * (size_t)(g->nkernels + job->update->nkernels + 1));
 
-  Lower l = {p, NULL, sng_alloc(sizeof(int32_t) * (size_t)g->nnodes), sng_alloc(sizeof(int32_t) * (size_t)g->nnodes)};
-  for (int i = 0; i < g->nnodes; i++) l.tid[i] = l.pid[i] = -1;
-  /* parameters */
-  p->params = sng_arena_alloc(a, sizeof(SngPlanParam) * (size_t)(g->nnodes + 1));
-  for (int i = 0; i < g->nnodes; i++) {
-    SngIrNode *n = g->nodes[i];
+  Lower l = {p, g, sng_alloc(sizeof(int32_t) * (size_t)g->nnodes), sng_calloc((size_t)whole->nnodes + 1, sizeof(int32_t))};
+  for (int i = 0; i < g->nnodes; i++) l.tid[i] = -1;
+  /* whole parameters, and their slices */
+  p->params = sng_arena_alloc(a, sizeof(SngPlanParam) * (size_t)(whole->nnodes + 1));
+  for (int i = 0; i < whole->nnodes; i++) {
+    SngIrNode *n = whole->nodes[i];
+    l.pid[i] = -1;
     if (n->op != SNG_OP_PARAM || n->dead) continue;
     SngPlanParam *pp = &p->params[p->nparams];
     pp->name = sng_arena_strdup(a, n->name);
@@ -176,40 +222,50 @@ SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t er
              : n->init.kind == SNG_INIT_GAUSSIAN ? SNG_PINIT_GAUSSIAN : SNG_PINIT_CONSTANT;
     pp->init_a = n->init.a, pp->init_b = n->init.b;
     pp->lr_mult = n->lr_mult, pp->wd_mult = n->wd_mult;
-    pp->server = 1;
     l.pid[i] = p->nparams++;
   }
-  /* the worker's graph */
-  p->ngraphs = 1;
-  p->graphs = sng_arena_alloc(a, sizeof(SngPlanGraph));
-  l.pg = &p->graphs[0];
-  l.pg->tensors = sng_arena_alloc(a, sizeof(SngPlanTensor) * (size_t)(g->nnodes + 1));
-  l.pg->ops = sng_arena_alloc(a, sizeof(SngPlanOp) * (size_t)(g->nnodes + 1));
-  l.pg->arena_bytes = g->arena_bytes;
-  l.pg->batch = job->data.batch;
+  p->nslices = job->nslices;
+  p->slices = sng_arena_alloc(a, sizeof(SngPlanSlice) * (size_t)(job->nslices + 1));
+  for (int i = 0; i < job->nslices; i++) p->slices[i] = job->slices[i];
+  /* one graph per worker; a bridge makes an op in two of them */
+  p->ngraphs = nw;
+  p->graphs = sng_arena_alloc(a, sizeof(SngPlanGraph) * (size_t)nw);
+  for (int w = 0; w < nw; w++) {
+    SngPlanGraph *pg = &p->graphs[w];
+    pg->worker = w;
+    pg->tensors = sng_arena_alloc(a, sizeof(SngPlanTensor) * (size_t)(g->nnodes + 1));
+    pg->ops = sng_arena_alloc(a, sizeof(SngPlanOp) * (size_t)(g->nnodes + 1));
+    pg->arena_bytes = g->arena_bytes[w];
+    pg->batch = job->data.batch;
+    pg->loss = pg->metric = -1;
+  }
   int32_t *kid = sng_alloc(sizeof(int32_t) * (size_t)(g->nkernels + 1));
   const char **keys = sng_calloc((size_t)(g->nkernels + job->update->nkernels + 1), sizeof(char *));
+  int32_t channel = 0;
   for (int i = 0; i < g->nkernels; i++)
     if ((kid[i] = add_kernel(p, keys, g->kernels[i], opts, err, errlen)) < 0) goto fail;
   for (int i = 0; i < g->nnodes; i++) {
     SngIrNode *n = g->nodes[i];
     if (n->dead || sng_op_has(n->op, OPF_SOURCE)) continue;
-    if (n->kernel < 0) add_op(&l, n, NULL, -1);
+    if (n->kernel < 0) add_op(&l, n, &channel);
     else {
       SngIrKernel *k = g->kernels[n->kernel];
-      if (k->members[k->nmembers - 1] == n) add_op(&l, n, k, kid[n->kernel]);
+      if (k->members[k->nmembers - 1] == n) add_kernel_op(&l, k, kid[n->kernel]);
     }
   }
-  for (int i = 0; i < g->nnodes; i++) { /* gradients: tensors of kind GRAD */
+  for (int i = 0; i < g->nnodes; i++) { /* gradients: tensors of kind GRAD; loss and metric */
     SngIrNode *n = g->nodes[i];
+    if (n->dead) continue;
     if (n->op == SNG_OP_PARAM && n->param_grad) {
-      SngPlanTensor *t = &l.pg->tensors[tensor_of(&l, n->param_grad)];
+      SngPlanTensor *t = &p->graphs[n->worker].tensors[tensor_of(&l, n->param_grad)];
       t->kind = SNG_TENSOR_GRAD;
-      t->param = l.pid[i];
+      t->param = l.pid[n->attr.param.whole->id];
+      memcpy(t->start, n->at, sizeof t->start);
     }
+    SngPlanGraph *pg = &p->graphs[n->worker]; /* the rows of the batch this worker's loss covers: start[0] */
+    if (sng_op_has(n->op, OPF_LOSS)) pg->loss = tensor_of(&l, n), memcpy(pg->tensors[pg->loss].start, n->at, sizeof n->at);
+    if (sng_op_has(n->op, OPF_METRIC)) pg->metric = tensor_of(&l, n), memcpy(pg->tensors[pg->metric].start, n->at, sizeof n->at);
   }
-  l.pg->loss = job->loss ? tensor_of(&l, job->loss) : -1;
-  l.pg->metric = job->metric ? tensor_of(&l, job->metric) : -1;
   /* settings and the updater's kernel */
   p->data = job->data;
   p->data.name = sng_arena_strdup(a, job->data.name);

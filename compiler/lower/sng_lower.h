@@ -19,6 +19,8 @@ typedef struct SngCompileOpts {
   FILE *dump_ir;           /* print the IR after passes (singac --dump-ir) */
   const char *dump_pass;   /* only after this pass (--dump-ir=NAME) */
   FILE *dump_kernels;      /* print each kernel's LLVM IR */
+  FILE *dump_dot;          /* the partitioned net as a Graphviz graph (singac --dump-dot) */
+  FILE *explain;           /* the cost of a step per worker (singac --explain) */
 } SngCompileOpts;
 
 /* Parses, checks and compiles a .sng file.  NULL if any error was reported to d. */

@@ -48,7 +48,7 @@ static bool fusable_into_users(SngIrGraph *g, Users *u, SngIrNode *p) {
   if (u->start[p->id] == u->start[p->id + 1]) return false; /* a graph output */
   for (int k = u->start[p->id]; k < u->start[p->id + 1]; k++) {
     SngIrNode *c = g->nodes[u->list[k]];
-    if (!sng_op_has(c->op, OPF_ELTWISE) || c->phase != p->phase) return false;
+    if (!sng_op_has(c->op, OPF_ELTWISE) || c->phase != p->phase || c->worker != p->worker) return false;
     if (!same_space(p, c) && !(c->op == SNG_OP_ASSIGN && sng_shape_numel(c->shape) == sng_shape_numel(p->shape)))
       return false;
     if (c->op == SNG_OP_ASSIGN && c->src[0] == p) return false; /* ASSIGN writes into its first source */
@@ -58,9 +58,12 @@ static bool fusable_into_users(SngIrGraph *g, Users *u, SngIrNode *p) {
 
 /* Fills k's buffers: external inputs (ARG slots first, in slot order), then outputs. */
 static void kernel_bufs(SngIrGraph *g, Users *u, SngIrKernel *k) {
-  SngIrNode **in = sng_arena_alloc(g->arena, sizeof(SngIrNode *) * (size_t)(k->nmembers * SNG_MAX_SRC + 1));
+  int nsrc = 0;
+  for (int m = 0; m < k->nmembers; m++) nsrc += k->members[m]->nsrc;
+  SngIrNode **in = sng_arena_alloc(g->arena, sizeof(SngIrNode *) * (size_t)(nsrc + k->nmembers + 1));
   SngIrNode **out = sng_arena_alloc(g->arena, sizeof(SngIrNode *) * (size_t)(k->nmembers + 1));
   int nin = 0, nout = 0;
+  (void)nsrc;
   for (int m = 0; m < k->nmembers; m++)
     for (int j = 0; j < k->members[m]->nsrc; j++) {
       SngIrNode *s = k->members[m]->src[j];
@@ -72,7 +75,7 @@ static void kernel_bufs(SngIrGraph *g, Users *u, SngIrKernel *k) {
   for (int a = 1; a < nin; a++) /* stable: ARG nodes by slot to the front */
     for (int b = a; b > 0; b--) {
       SngIrNode *x = in[b - 1], *y = in[b];
-      int kx = x->op == SNG_OP_ARG ? (int)x->iattr[0] : 1 << 20, ky = y->op == SNG_OP_ARG ? (int)y->iattr[0] : 1 << 20;
+      int kx = x->op == SNG_OP_ARG ? x->attr.arg.slot : 1 << 20, ky = y->op == SNG_OP_ARG ? y->attr.arg.slot : 1 << 20;
       if (ky >= kx) break;
       in[b - 1] = y, in[b] = x;
     }
@@ -149,7 +152,8 @@ int sng_pass_fuse(SngIrGraph *g) {
     int cnt = 0;
     for (int j = i; j < n; j++) {
       SngIrNode *y = g->nodes[j];
-      if (!y->dead && sng_op_has(y->op, OPF_ROWWISE) && y->kernel < 0 && y->src[0] == x->src[0] && y->src[1] == x->src[1])
+      if (!y->dead && sng_op_has(y->op, OPF_ROWWISE) && y->kernel < 0 && y->src[0] == x->src[0] && y->src[1] == x->src[1] &&
+          y->worker == x->worker)
         members[cnt++] = y;
     }
     if (legal(g, &u, members, cnt)) new_kernel(g, members, cnt, true);

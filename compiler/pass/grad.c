@@ -24,14 +24,14 @@ static void acc(Grad *c, SngIrNode *x, SngIrNode *dx) {
 
 static SngIrNode *matmul(Grad *c, SngLoc loc, SngIrNode *a, SngIrNode *b, int ta, int tb) {
   SngIrNode *n = bwd(sng_ir_op2(c->g, SNG_OP_MATMUL, loc, a, b));
-  n->iattr[0] = ta, n->iattr[1] = tb;
+  n->attr.matmul.trans_a = ta, n->attr.matmul.trans_b = tb;
   return n;
 }
 
 /* y = op(a) op(b):  da = dy op(b)^T, db = op(a)^T dy  (for the untransposed forward case) */
 static void grad_matmul(Grad *c, SngIrNode *n, SngIrNode *dy) {
   SngIrNode *a = n->src[0], *b = n->src[1];
-  SNG_ASSERT(!n->iattr[0] && !n->iattr[1]); /* users write no transposes yet */
+  SNG_ASSERT(!n->attr.matmul.trans_a && !n->attr.matmul.trans_b); /* users write no transposes yet */
   if (a->needs_grad) acc(c, a, matmul(c, n->loc, dy, b, 0, 1));
   if (b->needs_grad) acc(c, b, matmul(c, n->loc, a, dy, 1, 0));
 }
@@ -61,44 +61,89 @@ static void grad_relu(Grad *c, SngIrNode *n, SngIrNode *dy) {
   acc(c, n->src[0], bwd(sng_ir_op2(c->g, SNG_OP_RELU_BWD, n->loc, dy, n)));
 }
 
-/* the seed: d(mean loss)/d logits = (softmax(logits) - onehot(labels)) / batch */
+/* the seed: d(mean loss)/d logits = (softmax(logits) - onehot(labels)) / batch, where batch
+ * is the whole batch: a worker holding some of its rows computes its share of the mean */
 static void grad_softmax_xent(Grad *c, SngIrNode *n, SngIrNode *dy) {
   SNG_ASSERT(!dy); /* a loss is differentiated only as the net's loss */
   SngIrNode *g = bwd(sng_ir_op2(c->g, SNG_OP_SOFTMAX_XENT_BWD, n->loc, n->src[0], n->src[1]));
-  g->fattr[0] = 1.0 / (double)n->shape.d[0];
+  g->attr.loss.scale = 1.0 / (double)(n->attr.loss.rows ? n->attr.loss.rows : n->shape.d[0]);
   acc(c, n->src[0], g);
+}
+
+/* Connection nodes (partition.c): a slice's gradient is padded back into its source's
+ * shape (acc sums the pieces), a concat's is sliced, and a bridge's goes back over the
+ * same link. */
+static void grad_slice(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SngIrNode *x = n->src[0];
+  if (!x->needs_grad) return;
+  SngIrNode *p = bwd(sng_ir_op1(c->g, SNG_OP_PAD, n->loc, dy));
+  p->shape = x->shape;
+  p->attr.slice = n->attr.slice;
+  acc(c, x, p);
+}
+
+static void grad_concat(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  int dim = n->attr.concat.dim;
+  int64_t at = 0;
+  for (int i = 0; i < n->nsrc; i++) {
+    SngIrNode *x = n->src[i];
+    if (x->needs_grad) {
+      SngIrNode *s = bwd(sng_ir_op1(c->g, SNG_OP_SLICE, n->loc, dy));
+      s->shape = x->shape;
+      s->attr.slice.start[dim] = at;
+      acc(c, x, s);
+    }
+    at += x->shape.d[dim];
+  }
+}
+
+static void grad_bridge(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SngIrNode *x = n->src[0];
+  if (!x->needs_grad) return;
+  c->g->cur_worker = x->worker;
+  SngIrNode *b = bwd(sng_ir_op1(c->g, SNG_OP_BRIDGE, n->loc, dy));
+  b->attr.bridge.from = n->worker;
+  acc(c, x, b);
+  c->g->cur_worker = n->worker;
 }
 
 #define none NULL
 static const GradFn grad_fn[SNG_OP__COUNT] = {
-#define OP(name, nsrc, flags, shape, grad, emit, kernel) [SNG_OP_##name] = grad,
+#define OP(name, nsrc, flags, shape, grad, ...) [SNG_OP_##name] = grad,
 #include "ops.def"
 #undef OP
 };
 #undef none
 
 int sng_pass_grad(SngJob *job, SngDiag *d) {
-  SngIrGraph *g = job->net;
-  Grad c = {g};
-  (void)d;
   if (!job->loss) return -1;
+  return sng_pass_grad_graph(job->net, d);
+}
+
+int sng_pass_grad_graph(SngIrGraph *g, SngDiag *d) {
+  Grad c = {g};
   int nfwd = g->nnodes;
   for (int i = 0; i < nfwd; i++) {
     SngIrNode *n = g->nodes[i];
     n->needs_grad = n->op == SNG_OP_PARAM && !n->dead;
     for (int j = 0; j < n->nsrc && !sng_op_has(n->op, OPF_METRIC); j++) n->needs_grad |= n->src[j]->needs_grad;
   }
-  grad_fn[job->loss->op](&c, job->loss, NULL);
-  for (int i = job->loss->id - 1; i >= 0; i--) {
+  /* every worker's piece of the loss seeds its own rows; nodes are visited in reverse order,
+   * each rule building on the worker (and for the layer) of the node it differentiates */
+  for (int i = nfwd - 1; i >= 0; i--) {
     SngIrNode *n = g->nodes[i];
-    if (!n->grad || !grad_fn[n->op]) continue;
-    grad_fn[n->op](&c, n, n->grad);
+    if (n->dead) continue;
+    bool seed = sng_op_has(n->op, OPF_LOSS);
+    if ((!n->grad && !seed) || !grad_fn[n->op]) continue;
+    g->cur_worker = n->worker, g->cur_layer = n->layer;
+    grad_fn[n->op](&c, n, seed ? NULL : n->grad);
   }
+  g->cur_worker = 0, g->cur_layer = -1;
   for (int i = 0; i < nfwd; i++) {
     SngIrNode *p = g->nodes[i];
     if (p->op != SNG_OP_PARAM || p->dead) continue;
     if (!p->grad) { /* a parameter the loss does not depend on: nothing to train */
-      sng_diag_error(d, p->loc, "parameter %s does not affect the loss", p->name);
+      sng_diag_error(d, p->loc, "parameter %s does not affect the loss", p->attr.param.whole ? p->attr.param.whole->name : p->name);
       return -1;
     }
     p->param_grad = p->grad;

@@ -6,7 +6,7 @@
 
 int sng_sema_data(SngLayerCtx *c, const SngDecl *decl, SngPlanData *out);
 int sng_sema_updater(SngLayerCtx *c, const SngDecl *decl, SngPlanUpdater *out);
-int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngCluster *out);
+int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngPlanCluster *out);
 int sng_sema_train(SngLayerCtx *c, const SngFile *f, const SngDecl *decl, SngPlanTrain *out, const SngDecl **net);
 const char *sng_sema_string(SngLayerCtx *c, const SngExpr *e);   /* "literal" or env("NAME", "default") */
 SngJob *sng_sema_job(SngLayerCtx *c);

@@ -38,29 +38,11 @@ static bool needs_memory(const SngIrGraph *g, const SngIrNode *n) {
   return n->kernel < 0 || is_kernel_out(g, n);
 }
 
-int sng_pass_memplan(SngIrGraph *g) {
+/* First-fit offsets for the tensors of worker w, in execution order; returns the arena size. */
+static int64_t plan_worker(SngIrGraph *g, uint32_t w, const int64_t *last, Block *free_list, int *live) {
   int n = g->nnodes;
-  int64_t *last = sng_alloc(sizeof(int64_t) * (size_t)n);
-  for (int i = 0; i < n; i++) last[i] = -1;
-  for (int i = 0; i < n; i++) {
-    SngIrNode *x = g->nodes[i];
-    if (x->dead) continue;
-    for (int j = 0; j < x->nsrc; j++) {
-      int64_t p = pos_of(g, x);
-      if (p > last[x->src[j]->id]) last[x->src[j]->id] = p;
-    }
-  }
-  for (int i = 0; i < n; i++) { /* read by the host after the step */
-    SngIrNode *x = g->nodes[i];
-    if (x->op == SNG_OP_PARAM && x->param_grad) last[x->param_grad->id] = INT64_MAX;
-    if (sng_op_has(x->op, OPF_LOSS | OPF_METRIC) || x->op == SNG_OP_INPUT || last[i] < 0) last[i] = INT64_MAX;
-  }
-  Block *free_list = sng_alloc(sizeof(Block) * (size_t)(n + 1));
-  int nfree = 0;
+  int nfree = 0, nlive = 0;
   int64_t top = 0;
-  /* live[]: allocated blocks waiting for their last reader */
-  int *live = sng_alloc(sizeof(int) * (size_t)n);
-  int nlive = 0;
   for (int64_t at = 0; at < n; at++) {
     /* free the blocks whose last reader ran before this position */
     for (int i = 0; i < nlive;) {
@@ -72,7 +54,7 @@ int sng_pass_memplan(SngIrGraph *g) {
     }
     /* everything defined at this position: the node itself, or a kernel's outputs */
     SngIrNode *x = g->nodes[at];
-    if (x->dead) continue;
+    if (x->dead || x->worker != w) continue;
     SngIrNode *defs[64];
     int ndefs = 0;
     if (x->kernel < 0) defs[ndefs++] = x;
@@ -98,7 +80,31 @@ int sng_pass_memplan(SngIrGraph *g) {
       live[nlive++] = (int)t->id;
     }
   }
-  g->arena_bytes = top;
+  return top;
+}
+
+int sng_pass_memplan(SngIrGraph *g) {
+  int n = g->nnodes;
+  int64_t *last = sng_alloc(sizeof(int64_t) * (size_t)n);
+  for (int i = 0; i < n; i++) last[i] = -1;
+  for (int i = 0; i < n; i++) {
+    SngIrNode *x = g->nodes[i];
+    if (x->dead) continue;
+    for (int j = 0; j < x->nsrc; j++) {
+      int64_t p = pos_of(g, x);
+      if (p > last[x->src[j]->id]) last[x->src[j]->id] = p;
+    }
+  }
+  for (int i = 0; i < n; i++) { /* read by the host after the step */
+    SngIrNode *x = g->nodes[i];
+    if (x->op == SNG_OP_PARAM && x->param_grad) last[x->param_grad->id] = INT64_MAX;
+    if (sng_op_has(x->op, OPF_LOSS | OPF_METRIC) || x->op == SNG_OP_INPUT || last[i] < 0) last[i] = INT64_MAX;
+  }
+  Block *free_list = sng_alloc(sizeof(Block) * (size_t)(n + 1));
+  int *live = sng_alloc(sizeof(int) * (size_t)n); /* allocated blocks waiting for their last reader */
+  free(g->arena_bytes);
+  g->arena_bytes = sng_calloc((size_t)g->nworkers, sizeof(int64_t));
+  for (int w = 0; w < g->nworkers; w++) g->arena_bytes[w] = plan_worker(g, (uint32_t)w, last, free_list, live);
   free(live);
   free(free_list);
   free(last);

@@ -8,6 +8,7 @@
  * goes on, so one run shows all of them.
  */
 #include "internal.h"
+#include "sng_std.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -33,7 +34,23 @@ struct SngLayerCtx {
   int counters[64];            /* per layer kind, for unique names */
   const char *kinds[64];
   int nkinds;
+  int lcounters[64];           /* per layer kind, for the layer table's names */
+  SngPart part;                /* the net's default partition */
+  SngBuilder b;                /* what the layers see of this (set with g) */
 };
+
+/* "batch", "feature", "none" or "auto" at e; -1 (reported) otherwise */
+static int part_of(SngLayerCtx *c, const SngExpr *e, bool allow_auto) {
+  static const char *const names[] = {"batch", "feature", "none", "auto"};
+  static const SngPart parts[] = {SNG_PART_BATCH, SNG_PART_FEATURE, SNG_PART_NONE, SNG_PART_AUTO};
+  if (e->kind == SNG_EX_IDENT)
+    for (int i = 0; i < 4; i++)
+      if (!strcmp(e->str, names[i]) && (allow_auto || parts[i] != SNG_PART_AUTO)) return (int)parts[i];
+  sng_diag_error(c->d, e->loc, "partition must be batch, feature, none%s", allow_auto ? " or auto" : "");
+  if (!allow_auto && e->kind == SNG_EX_IDENT && !strcmp(e->str, "auto"))
+    sng_diag_hint(c->d, "auto is chosen for a whole net: net name(partition = auto)");
+  return -2;
+}
 
 /* ---- constant expressions ---- */
 
@@ -157,7 +174,7 @@ int sng_lctx_bind(SngLayerCtx *c, const SngExpr *call, const char *const *params
   return err;
 }
 
-int sng_lctx_init(SngLayerCtx *c, const SngExpr *e, SngInit *out) {
+static int init_of(SngLayerCtx *c, const SngExpr *e, SngInit *out) {
   static const char *const kinds[] = {"constant", "uniform", "gaussian"};
   if (e->kind != SNG_EX_CALL) {
     sng_diag_error(c->d, e->loc, "expected an initialiser: constant(v), uniform(lo, hi) or gaussian(mean, std)");
@@ -188,7 +205,7 @@ int sng_lctx_init(SngLayerCtx *c, const SngExpr *e, SngInit *out) {
   return -1;
 }
 
-const char *sng_lctx_unique(SngLayerCtx *c, const char *kind) {
+static const char *unique(SngLayerCtx *c, const char *kind) {
   int i = 0;
   while (i < c->nkinds && strcmp(c->kinds[i], kind)) i++;
   if (i == c->nkinds) {
@@ -198,10 +215,9 @@ const char *sng_lctx_unique(SngLayerCtx *c, const char *kind) {
   return sng_arena_printf(c->g->arena, "%s%d", kind, ++c->counters[i]);
 }
 
-SngIrGraph *sng_lctx_graph(SngLayerCtx *c) { return c->g; }
 SngDiag *sng_lctx_diag(SngLayerCtx *c) { return c->d; }
 
-const SngPlanData *sng_lctx_data(SngLayerCtx *c, const SngExpr *e) {
+static const SngPlanData *data_of(SngLayerCtx *c, const SngExpr *e) {
   if (e->kind != SNG_EX_IDENT) {
     sng_diag_error(c->d, e->loc, "expected the name of a data block");
     return NULL;
@@ -238,7 +254,7 @@ static int eval_stmt(SngLayerCtx *c, const SngStmt *st) {
   return rc;
 }
 
-SngIrNode *sng_lctx_tensor(SngLayerCtx *c, const SngExpr *e) {
+static SngIrNode *tensor(SngLayerCtx *c, const SngExpr *e) {
   if (e->kind == SNG_EX_IDENT) {
     Binding *b = find_binding(c, e->str);
     if (!b) {
@@ -274,14 +290,14 @@ static int eval_call(SngLayerCtx *c, const SngExpr *e, SngIrNode **out, int nout
       sng_diag_error(c->d, e->loc, "one tensor cannot be assigned to %d names", nout);
       return -1;
     }
-    return (out[0] = sng_lctx_tensor(c, e)) ? 0 : -1;
+    return (out[0] = tensor(c, e)) ? 0 : -1;
   }
-  const SngLayer *l = sng_layer_find(e->str);
+  const SngLayer *l = sng_std_layer_find(e->str);
   if (!l) {
     sng_diag_error(c->d, e->loc, "unknown layer '%s'", e->str);
     const char *cand[64];
-    for (int i = 0; i < sng_nlayers && i < 64; i++) cand[i] = sng_layers[i].name;
-    const char *s = sng_diag_suggest(e->str, cand, sng_nlayers);
+    for (int i = 0; i < sng_std_nlayers && i < 64; i++) cand[i] = sng_std_layers[i].name;
+    const char *s = sng_diag_suggest(e->str, cand, sng_std_nlayers);
     if (s) sng_diag_hint(c->d, "did you mean '%s'?", s);
     return -1;
   }
@@ -290,19 +306,66 @@ static int eval_call(SngLayerCtx *c, const SngExpr *e, SngIrNode **out, int nout
                    l->nout == 1 ? "" : "s", nout, nout == 1 ? " is" : "s are");
     return -1;
   }
-  return l->build(c, e, out, nout);
+  /* partition = ... on a call is the layer's own setting; the builder never sees it */
+  SngExpr call = *e;
+  SngArg *args = NULL, **tail = &args;
+  SngPart part = c->part;
+  bool expl = false;
+  for (const SngArg *a = e->args; a; a = a->next) {
+    if (a->name && !strcmp(a->name, "partition")) {
+      int p = part_of(c, a->value, false);
+      if (p == -2) return -1;
+      part = (SngPart)p, expl = true;
+      continue;
+    }
+    *tail = sng_arena_alloc(c->job->arena, sizeof **tail);
+    **tail = *a;
+    (*tail)->next = NULL;
+    tail = &(*tail)->next;
+  }
+  call.args = args;
+  int k = 0;
+  while (k < c->nkinds && strcmp(c->kinds[k], l->name)) k++;
+  if (k == c->nkinds) {
+    SNG_ASSERT(k < 64);
+    c->kinds[c->nkinds++] = l->name;
+  }
+  const char *lname = sng_arena_printf(c->g->arena, "%s%d", l->name, ++c->lcounters[k]);
+  int32_t outer = c->g->cur_layer;
+  c->g->cur_layer = sng_ir_layer_new(c->g, lname, e->loc, part, expl);
+  int rc = l->build(&c->b, &call, out, nout);
+  c->g->cur_layer = outer;
+  return rc;
+}
+
+/* ---- the builder stdlib's layers see (sng_std.h): sema's helpers behind void * ---- */
+
+static int b_bind(void *c, const SngExpr *call, const char *const *params, int nparams, const SngExpr **slots) {
+  return sng_lctx_bind(c, call, params, nparams, slots);
+}
+static SngIrNode *b_tensor(void *c, const SngExpr *e) { return tensor(c, e); }
+static int b_number(void *c, const SngExpr *e, double *out) { return const_number(c, e, out); }
+static int b_int(void *c, const SngExpr *e, int64_t min, int64_t *out) { return sng_lctx_int(c, e, min, out); }
+static int b_bool(void *c, const SngExpr *e, int *out) { return sng_lctx_bool(c, e, out); }
+static int b_init(void *c, const SngExpr *e, SngInit *out) { return init_of(c, e, out); }
+static const SngPlanData *b_data(void *c, const SngExpr *e) { return data_of(c, e); }
+static const char *b_unique(void *c, const char *kind) { return unique(c, kind); }
+
+static SngBuilder builder(SngLayerCtx *c) {
+  return (SngBuilder){.ctx = c, .g = c->g, .d = c->d, .bind = b_bind, .tensor = b_tensor, .number = b_number,
+                      .integer = b_int, .boolean = b_bool, .init = b_init, .data = b_data, .unique = b_unique};
 }
 
 static void build_net(SngLayerCtx *c, const SngDecl *net) {
-  /* partition option: only the batch dimension with one worker exists so far */
+  /* partition: how the workers of a group split every layer that does not say otherwise */
+  c->part = SNG_PART_BATCH;
   for (const SngArg *a = net->args; a; a = a->next) {
     if (!a->name || strcmp(a->name, "partition")) {
       sng_diag_error(c->d, a->loc, "net options are: partition");
       continue;
     }
-    if (a->value->kind != SNG_EX_IDENT ||
-        (strcmp(a->value->str, "batch") && strcmp(a->value->str, "feature") && strcmp(a->value->str, "auto")))
-      sng_diag_error(c->d, a->value->loc, "partition must be batch, feature or auto");
+    int p = part_of(c, a->value, true);
+    if (p != -2) c->part = (SngPart)p;
   }
   const SngStmt *loss = NULL, *metric = NULL;
   for (const SngStmt *st = net->body; st; st = st->next) {
@@ -330,20 +393,20 @@ static void build_net(SngLayerCtx *c, const SngDecl *net) {
     }
   }
   for (int i = 0; i < c->nbind; i++)
-    if (c->bind[i].state == 0) sng_lctx_tensor(c, &(SngExpr){.kind = SNG_EX_IDENT, .str = c->bind[i].name, .loc = c->bind[i].stmt->loc});
+    if (c->bind[i].state == 0) tensor(c, &(SngExpr){.kind = SNG_EX_IDENT, .str = c->bind[i].name, .loc = c->bind[i].stmt->loc});
   if (!loss) {
     sng_diag_error(c->d, net->loc, "net '%s' has no loss", net->name);
     sng_diag_hint(c->d, "add a line such as: loss softmax_cross_entropy(logits, y)");
     return;
   }
-  SngIrNode *l = sng_lctx_tensor(c, loss->value);
+  SngIrNode *l = tensor(c, loss->value);
   if (l && !sng_op_has(l->op, OPF_LOSS)) {
     sng_diag_error(c->d, loss->value->loc, "'loss' needs a loss layer such as softmax_cross_entropy(logits, labels)");
     l = NULL;
   }
   c->job->loss = l;
   if (metric) {
-    SngIrNode *m = sng_lctx_tensor(c, metric->value);
+    SngIrNode *m = tensor(c, metric->value);
     if (m && !sng_op_has(m->op, OPF_METRIC)) {
       sng_diag_error(c->d, metric->value->loc, "'metric' needs a metric layer such as accuracy(logits, labels)");
       m = NULL;
@@ -399,6 +462,7 @@ int sng_pass_sema(SngJob *job, const SngFile *f, SngDiag *d) {
     if (!data) sng_diag_error(d, net->loc, "net '%s' has no data block to read from", net->name);
     job->net = sng_ir_graph_new(net->name);
     c->g = job->net;
+    c->b = builder(c);
     build_net(c, net);
   }
   free(c);
@@ -415,6 +479,7 @@ SngJob *sng_job_new(void) {
 void sng_job_free(SngJob *job) {
   if (!job) return;
   sng_ir_graph_free(job->net);
+  if (job->whole != job->net) sng_ir_graph_free(job->whole);
   sng_ir_graph_free(job->update);
   sng_arena_free(job->arena);
 }

@@ -31,7 +31,7 @@ static uint32_t be32(const unsigned char *p) {
 
 /* Reads the idx headers (and the labels, for the class count). */
 static int probe_idx(SngLayerCtx *c, SngLoc loc, const char *images, const char *labels, int64_t dims[3],
-                     int32_t *classes, int64_t *count) {
+                     int32_t *rank, int32_t *classes, int64_t *count) {
   SngDiag *d = sng_lctx_diag(c);
   unsigned char h[16];
   gzFile f = gzopen(images, "rb");
@@ -47,7 +47,8 @@ static int probe_idx(SngLayerCtx *c, SngLoc loc, const char *images, const char 
     return -1;
   }
   int64_t nimg = be32(h + 4);
-  dims[0] = (int64_t)be32(h + 8) * be32(h + 12), dims[1] = dims[2] = 0;
+  dims[0] = be32(h + 8), dims[1] = be32(h + 12), dims[2] = 0; /* [rows, cols] per image */
+  *rank = 2;
   f = gzopen(labels, "rb");
   if (!f) {
     sng_diag_error(d, loc, "cannot open %s: %s", labels, strerror(errno ? errno : ENOENT));
@@ -65,7 +66,7 @@ static int probe_idx(SngLayerCtx *c, SngLoc loc, const char *images, const char 
   while ((n = gzread(f, buf, sizeof buf)) > 0)
     for (int i = 0; i < n; i++) maxl = buf[i] > maxl ? buf[i] : maxl, seen++;
   gzclose(f);
-  if (nlab != nimg || seen < nlab || dims[0] <= 0) {
+  if (nlab != nimg || seen < nlab || dims[0] <= 0 || dims[1] <= 0) {
     sng_diag_error(d, loc, "%s and %s disagree: %lld images, %lld labels (%lld present)", images, labels,
                    (long long)nimg, (long long)nlab, (long long)seen);
     return -1;
@@ -136,17 +137,17 @@ int sng_sema_data(SngLayerCtx *c, const SngDecl *decl, SngPlanData *out) {
   }
   int64_t n;
   if (data_source(c, v[TRAIN], dir, out->train) ||
-      probe_idx(c, v[TRAIN]->loc, out->train[0], out->train[1], out->sample_dims, &out->classes, &n))
+      probe_idx(c, v[TRAIN]->loc, out->train[0], out->train[1], out->sample_dims, &out->sample_rank, &out->classes, &n))
     return -1;
   if (v[TEST]) {
     int64_t tdims[3];
-    int32_t tclasses;
+    int32_t tclasses, trank;
     if (data_source(c, v[TEST], dir, out->test) ||
-        probe_idx(c, v[TEST]->loc, out->test[0], out->test[1], tdims, &tclasses, &n))
+        probe_idx(c, v[TEST]->loc, out->test[0], out->test[1], tdims, &trank, &tclasses, &n))
       return -1;
-    if (tdims[0] != out->sample_dims[0]) {
-      sng_diag_error(d, v[TEST]->loc, "test samples have %lld values, train samples %lld", (long long)tdims[0],
-                     (long long)out->sample_dims[0]);
+    if (tdims[0] != out->sample_dims[0] || tdims[1] != out->sample_dims[1]) {
+      sng_diag_error(d, v[TEST]->loc, "test samples are %lldx%lld, train samples %lldx%lld", (long long)tdims[0],
+                     (long long)tdims[1], (long long)out->sample_dims[0], (long long)out->sample_dims[1]);
       return -1;
     }
   }
@@ -196,24 +197,60 @@ int sng_sema_updater(SngLayerCtx *c, const SngDecl *decl, SngPlanUpdater *out) {
   return 0;
 }
 
-int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngCluster *out) {
+/* cluster(worker_groups, workers_per_group, server_groups, servers_per_group, sync):
+ * sync = sandblaster (servers apart from the workers) or allreduce (a server beside each
+ * worker, owning one slice); both synchronous.  Several groups (downpour, hogwild) come with
+ * the MPI runtime. */
+int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngPlanCluster *out) {
   static const char *const p[] = {"worker_groups?", "workers_per_group?", "server_groups?", "servers_per_group?", "sync?"};
-  *out = (SngCluster){1, 1, 1, 1, 1};
+  SngDiag *d = sng_lctx_diag(c);
+  *out = (SngPlanCluster){1, 1, 1, 1, SNG_FW_SANDBLASTER};
   if (!decl) return 0;
   const SngExpr *s[5];
   SngExpr call = {.kind = SNG_EX_CALL, .loc = decl->loc, .str = "cluster", .args = decl->args};
   if (sng_lctx_bind(c, &call, p, 5, s)) return -1;
-  int *f[4] = {&out->worker_groups, &out->workers_per_group, &out->server_groups, &out->servers_per_group};
+  int32_t *f[4] = {&out->worker_groups, &out->workers_per_group, &out->server_groups, &out->servers_per_group};
+  int err = 0;
   for (int i = 0; i < 4; i++) {
     int64_t v;
-    if (!s[i] || sng_lctx_int(c, s[i], 1, &v)) continue;
-    *f[i] = (int)v;
-    if (v != 1) {
-      sng_diag_error(sng_lctx_diag(c), s[i]->loc, "this version runs one worker and one server; %.*s = %lld is not supported yet",
+    if (!s[i]) continue;
+    if (sng_lctx_int(c, s[i], 1, &v)) { err = -1; continue; }
+    if (v > 256) {
+      sng_diag_error(d, s[i]->loc, "%.*s = %lld: at most 256", (int)strcspn(p[i], "?"), p[i], (long long)v);
+      err = -1;
+      continue;
+    }
+    *f[i] = (int32_t)v;
+    if ((i == 0 || i == 2) && v != 1) {
+      sng_diag_error(d, s[i]->loc, "%.*s = %lld: one group per cluster so far (downpour and hogwild come with the MPI runtime)",
                      (int)strcspn(p[i], "?"), p[i], (long long)v);
+      err = -1;
     }
   }
-  return 0;
+  if (s[4]) {
+    static const char *const fw[] = {"sandblaster", "allreduce", "true"};
+    int k = -1;
+    if (s[4]->kind == SNG_EX_IDENT)
+      for (int i = 0; i < 3; i++)
+        if (!strcmp(s[4]->str, fw[i])) k = i;
+    if (k < 0) {
+      sng_diag_error(d, s[4]->loc, "sync must be sandblaster, allreduce or true (synchronous)");
+      if (s[4]->kind == SNG_EX_IDENT && (!strcmp(s[4]->str, "downpour") || !strcmp(s[4]->str, "hogwild") ||
+                                         !strcmp(s[4]->str, "async") || !strcmp(s[4]->str, "false")))
+        sng_diag_hint(d, "asynchronous frameworks need several worker groups, which come with the MPI runtime");
+      return -1;
+    }
+    out->framework = k == 1 ? SNG_FW_ALLREDUCE : SNG_FW_SANDBLASTER;
+  }
+  if (out->framework == SNG_FW_ALLREDUCE) { /* a server beside each worker */
+    if (s[3] && out->servers_per_group != out->workers_per_group) {
+      sng_diag_error(d, s[3]->loc, "allreduce puts one server beside each worker: servers_per_group must be %d",
+                     out->workers_per_group);
+      return -1;
+    }
+    out->servers_per_group = out->workers_per_group;
+  }
+  return err;
 }
 
 /* train NET with bp, sgd { steps = N; display_every = N; seed = N; test every N for M|all } */

@@ -37,17 +37,25 @@ static void auto_init(SngIrNode *p, int64_t fan_in) {
   p->init = (SngInit){SNG_INIT_UNIFORM, -bound, bound};
 }
 
+/* A matrix product sees a tensor of rank >= 2 as [d0, the rest]: an image batch
+ * [64,28,28] is [64,784] to dense(). */
+static SngShape view2(SngShape s) {
+  return s.rank >= 2 ? sng_shape2(s.d[0], sng_shape_numel(s) / s.d[0]) : s;
+}
+
 static int shape_matmul(SngIrNode *n, SngDiag *d) {
   SngIrNode *a = n->src[0], *b = n->src[1];
   char x[64], y[64];
-  if (b->op == SNG_OP_PARAM && b->shape.rank == 2 && b->shape.d[0] == 0 && a->shape.rank == 2)
-    b->shape.d[0] = a->shape.d[n->iattr[0] ? 0 : 1]; /* dense: the weight's fan-in comes from x */
-  if (a->shape.rank != 2 || b->shape.rank != 2) {
+  int ta = n->attr.matmul.trans_a, tb = n->attr.matmul.trans_b;
+  if (b->op == SNG_OP_PARAM && b->shape.rank == 2 && b->shape.d[0] == 0 && a->shape.rank >= 2)
+    b->shape.d[0] = view2(a->shape).d[ta ? 0 : 1]; /* dense: the weight's fan-in comes from x */
+  if (a->shape.rank < 2 || b->shape.rank < 2) {
     sng_diag_error(d, n->loc, "dense() wants a [batch, features] input; got %s", sh(a->shape, x));
     return -1;
   }
-  int64_t m = a->shape.d[n->iattr[0] ? 1 : 0], ka = a->shape.d[n->iattr[0] ? 0 : 1];
-  int64_t kb = b->shape.d[n->iattr[1] ? 1 : 0], nn = b->shape.d[n->iattr[1] ? 0 : 1];
+  SngShape va = view2(a->shape), vb = view2(b->shape);
+  int64_t m = va.d[ta ? 1 : 0], ka = va.d[ta ? 0 : 1];
+  int64_t kb = vb.d[tb ? 1 : 0], nn = vb.d[tb ? 0 : 1];
   if (ka != kb) {
     sng_diag_error(d, n->loc, "matrix product of %s and %s: inner sizes %lld and %lld differ", sh(a->shape, x),
                    sh(b->shape, y), (long long)ka, (long long)kb);
@@ -61,7 +69,7 @@ static int shape_matmul(SngIrNode *n, SngDiag *d) {
 static int shape_first(SngIrNode *n, SngDiag *d) {
   SngIrNode *a = n->src[0];
   char x[64], y[64];
-  if (n->op == SNG_OP_BIAS_ADD) {
+  if (sng_op_has(n->op, OPF_BIAS)) {
     SngIrNode *b = n->src[1];
     if (a->shape.rank < 1 || b->shape.rank != 1 || b->shape.d[0] != a->shape.d[a->shape.rank - 1]) {
       sng_diag_error(d, n->loc, "bias %s does not match the last dimension of %s", sh(b->shape, x), sh(a->shape, y));
@@ -69,12 +77,45 @@ static int shape_first(SngIrNode *n, SngDiag *d) {
     }
     if (a->op == SNG_OP_MATMUL && b->op == SNG_OP_PARAM && a->src[1]->op == SNG_OP_PARAM)
       auto_init(b, a->src[1]->shape.d[0]);
-  } else if (n->nsrc == 2 && n->op != SNG_OP_SOFTMAX_XENT_BWD && !sng_shape_eq(a->shape, n->src[1]->shape)) {
+  } else if (n->nsrc == 2 && !sng_shape_eq(a->shape, n->src[1]->shape)) {
     sng_diag_error(d, n->loc, "%s of %s and %s: shapes differ", sng_op_info[n->op].name, sh(a->shape, x),
                    sh(n->src[1]->shape, y));
     return -1;
   }
   n->shape = a->shape;
+  return 0;
+}
+
+/* the first source's shape, whatever the others are (a bridge; the loss gradient) */
+static int shape_src0(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  n->shape = n->src[0]->shape;
+  return 0;
+}
+
+/* set when the node was made (slice, pad): checked, never changed */
+static int shape_given(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  SngShape s = n->src[0]->shape;
+  SngShape small = n->op == SNG_OP_SLICE ? n->shape : s, big = n->op == SNG_OP_SLICE ? s : n->shape;
+  SNG_ASSERT(small.rank == big.rank);
+  for (int i = 0; i < big.rank; i++)
+    SNG_ASSERT(n->attr.slice.start[i] >= 0 && n->attr.slice.start[i] + small.d[i] <= big.d[i]);
+  return 0;
+}
+
+/* the sources joined along one dimension; the others agree */
+static int shape_concat(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  int dim = n->attr.concat.dim;
+  SngShape s = n->src[0]->shape;
+  for (int i = 1; i < n->nsrc; i++) {
+    SngShape t = n->src[i]->shape;
+    SNG_ASSERT(t.rank == s.rank && dim < s.rank);
+    for (int j = 0; j < s.rank; j++) SNG_ASSERT(j == dim || t.d[j] == s.d[j]);
+    s.d[dim] += t.d[dim];
+  }
+  n->shape = s;
   return 0;
 }
 
@@ -102,19 +143,22 @@ static int shape_rows(SngIrNode *n, SngDiag *d) {
   SngIrNode *x = n->src[0], *y = n->src[1];
   char a[64];
   const char *what = n->op == SNG_OP_ACCURACY ? "accuracy" : "softmax_cross_entropy";
-  if (y->op != SNG_OP_INPUT || y->iattr[0] != 1) {
+  /* after partitioning the labels may come through a slice or a bridge: checked before */
+  bool labels = y->op == SNG_OP_INPUT && y->attr.input.slot == 1;
+  if (!labels && !sng_op_has(y->op, OPF_CONN)) {
     sng_diag_error(d, n->loc, "%s wants labels from input() as its second argument", what);
     return -1;
   }
+  int64_t classes = labels ? y->attr.input.classes : x->shape.d[1];
   if (x->shape.rank != 2 || x->shape.d[0] != y->shape.d[0]) {
     sng_diag_error(d, n->loc, "%s(%s) has shape %s; %s wants [batch, classes] = [%lld,%lld]", lname(x),
-                   x->name ? x->name : "", sh(x->shape, a), what, (long long)y->shape.d[0], (long long)y->iattr[1]);
+                   x->name ? x->name : "", sh(x->shape, a), what, (long long)y->shape.d[0], (long long)classes);
     return -1;
   }
-  if (x->shape.d[1] != y->iattr[1]) {
+  if (x->shape.d[1] != classes) {
     sng_diag_error(d, n->loc, "%s gets %lld scores per sample, but the labels have %lld classes", what,
-                   (long long)x->shape.d[1], (long long)y->iattr[1]);
-    sng_diag_hint(d, "the dense() that makes its scores should have %lld units, one per class", (long long)y->iattr[1]);
+                   (long long)x->shape.d[1], (long long)classes);
+    sng_diag_hint(d, "the dense() that makes its scores should have %lld units, one per class", (long long)classes);
     return -1;
   }
   n->shape = sng_shape1(x->shape.d[0]);
@@ -123,7 +167,7 @@ static int shape_rows(SngIrNode *n, SngDiag *d) {
 
 #define none NULL
 static const ShapeFn shape_fn[SNG_OP__COUNT] = {
-#define OP(name, nsrc, flags, shape, grad, emit, kernel) [SNG_OP_##name] = shape,
+#define OP(name, nsrc, flags, shape, ...) [SNG_OP_##name] = shape,
 #include "ops.def"
 #undef OP
 };

@@ -19,21 +19,27 @@
 #include "sng_lang.h"
 #include "sng_plan.h"
 
-typedef struct SngCluster {
-  int worker_groups, workers_per_group, server_groups, servers_per_group;
-  int sync;                       /* 1 synchronous inside a group */
-} SngCluster;
+typedef struct SngAutoReport {    /* what partition = auto chose, for --explain */
+  int ran;                        /* 1 if the net asked for auto */
+  int64_t chosen, all_batch, all_feature;   /* predicted bytes moved per step */
+  int searched;                   /* combinations tried */
+  bool exact;                     /* every combination was tried */
+} SngAutoReport;
 
 typedef struct SngJob {
   SngArena *arena;
   const char *source;
-  SngIrGraph *net;                /* the worker group's net: forward, then backward */
+  SngIrGraph *net;                /* the worker group's net: forward, then backward, one piece per worker */
+  SngIrGraph *whole;              /* the forward net before partitioning (kept for --explain) */
   SngIrGraph *update;             /* the updater: one fused kernel applied per parameter */
-  SngIrNode *loss, *metric;       /* per-row loss and metric of the net */
+  SngIrNode *loss, *metric;       /* per-row loss and metric of the whole net */
   SngPlanData data;
   SngPlanUpdater updater;
   SngPlanTrain train;
-  SngCluster cluster;
+  SngPlanCluster cluster;
+  SngPlanSlice *slices;           /* place.c: every parameter cut into slices owned by servers */
+  int nslices;
+  SngAutoReport autorep;
 } SngJob;
 
 SngJob *sng_job_new(void);
@@ -47,9 +53,27 @@ int sng_pass_sema(SngJob *job, const SngFile *f, SngDiag *d);
 int sng_pass_shape(SngIrGraph *g, SngDiag *d);
 int sng_pass_dce(SngJob *job);
 int sng_pass_grad(SngJob *job, SngDiag *d);
+int sng_pass_grad_graph(SngIrGraph *g, SngDiag *d);   /* the same, on any forward graph with a loss */
+/* partition.c: turns job->net (the whole forward net) into one subgraph per worker of the
+ * group (job->whole keeps the original); resolves partition = auto first. */
 int sng_pass_partition(SngJob *job, SngDiag *d);
+/* place.c: cuts the parameters into slices balanced over the servers (SINGA's Slice and
+ * PartitionSlices); the plan's units follow from job->cluster. */
+int sng_pass_place(SngJob *job);
+void sng_pass_print_slices(FILE *out, const SngJob *job);
 int sng_pass_fuse(SngIrGraph *g);
 int sng_pass_memplan(SngIrGraph *g);
+
+/* explain.c: the cost of a step, per worker, from the partitioned and planned graph. */
+typedef struct SngCost {
+  int64_t flops, peak_bytes, sent, received;   /* per worker */
+} SngCost;
+/* Bytes moved per step: bridges between workers, and each worker's parameter pieces as
+ * gradients up to the stub and fresh values back.  `per` (nworkers entries) may be NULL. */
+int64_t sng_pass_step_bytes(const SngIrGraph *g, SngCost *per);
+/* singac --explain: per worker FLOPs, peak bytes, bytes sent and received, the busiest link,
+ * and what partition = auto chose. */
+void sng_pass_explain(FILE *out, const SngJob *job);
 
 /* pipeline.c: runs every pass in order and the IR verifier after each.  If dump is not
  * NULL, prints the IR after the pass named `only` (or after every pass if only is NULL). */
@@ -57,31 +81,17 @@ int sng_pass_run_all(SngJob *job, SngDiag *d, FILE *dump, const char *only);
 /* The names `only` may take, in pipeline order (NULL-terminated). */
 extern const char *const sng_pass_names[];
 
-/* stdlib: layers and updaters (stdlib/layers.c, stdlib/updaters.c) */
-typedef struct SngLayerCtx SngLayerCtx;   /* sema's view for a layer builder (sema.c) */
-typedef int (*SngLayerFn)(SngLayerCtx *c, const SngExpr *call, SngIrNode **out, int nout);
-typedef struct SngLayer { const char *name; SngLayerFn build; int nout; const char *doc; } SngLayer;
-extern const SngLayer sng_layers[];
-extern const int sng_nlayers;
-const SngLayer *sng_layer_find(const char *name);
-/* Builds job->update from job->updater. */
-int sng_upd_build(SngJob *job);
-
-#endif
-
-/* ---- the view a layer builder has of sema (sema.c) ---- */
-/* Binds a call's arguments to the layer's parameters, described as "name" (required,
- * positional or named) or "name?" (optional).  Reports unknown names (with a suggestion),
- * duplicates, missing and surplus arguments.  slots[i] is NULL for an absent optional. */
+/* ---- sema's own context, for sema.c and sema_data.c only ---- */
+/* Layers never see it: they get a SngBuilder (stdlib/sng_std.h) whose hooks sema fills. */
+typedef struct SngLayerCtx SngLayerCtx;
+/* Binds a call's arguments to parameters described as "name" (required, positional or
+ * named) or "name?" (optional).  Reports unknown names (with a suggestion), duplicates,
+ * missing and surplus arguments.  slots[i] is NULL for an absent optional. */
 int sng_lctx_bind(SngLayerCtx *c, const SngExpr *call, const char *const *params, int nparams,
                   const SngExpr **slots);
-SngIrNode *sng_lctx_tensor(SngLayerCtx *c, const SngExpr *e);     /* NULL if an error was reported */
 int sng_lctx_number(SngLayerCtx *c, const SngExpr *e, double *out);
 int sng_lctx_int(SngLayerCtx *c, const SngExpr *e, int64_t min, int64_t *out);
 int sng_lctx_bool(SngLayerCtx *c, const SngExpr *e, int *out);
-int sng_lctx_init(SngLayerCtx *c, const SngExpr *e, SngInit *out);  /* uniform(a,b) gaussian(m,s) constant(v) */
-/* The data block named by e, for input(); NULL if an error was reported. */
-const SngPlanData *sng_lctx_data(SngLayerCtx *c, const SngExpr *e);
-const char *sng_lctx_unique(SngLayerCtx *c, const char *kind);      /* "dense1", "dense2", ... */
-SngIrGraph *sng_lctx_graph(SngLayerCtx *c);
 SngDiag *sng_lctx_diag(SngLayerCtx *c);
+
+#endif

@@ -14,11 +14,13 @@
 
 typedef struct Instr {
   const SngPlanOp *op;
+  unsigned phases;              /* 1 << SngPlanPhase of the op */
   SngRtKernel c;                /* C kernel, or NULL */
   SngKernelFn fn;               /* JIT kernel, or NULL */
   float **ptrs;                 /* inputs then outputs (the kernel ABI's bufs) */
   const SngPlanTensor **tin;    /* input tensors, for the C kernels' shapes */
-  int64_t rows, cols;           /* JIT kernels: iteration space */
+  const SngPlanTensor *tout;    /* first output tensor */
+  int64_t bytes;                /* BRIDGE: bytes sent or received */
   int *release;                 /* parameters final after this op, -1 terminated */
 } Instr;
 
@@ -27,6 +29,9 @@ struct SngExec {
   const SngPlanGraph *g;
   float *arena;
   float **tptr;                 /* tensor -> memory */
+  float **own;                  /* PARAM pieces that are not the whole parameter: own buffers */
+  SngCommFn comm;               /* BRIDGE ops */
+  void *comm_ctx;
   Instr *code;
   int ncode;
   int64_t kcalls;
@@ -61,9 +66,12 @@ SngExec *sng_exec_new(const SngPlan *p, int graph, SngJit *jit, float *const *pa
   e->plan = p, e->g = g;
   e->arena = sng_alloc_aligned((size_t)g->arena_bytes + 64);
   e->tptr = sng_calloc((size_t)g->ntensors + 1, sizeof(float *));
+  e->own = sng_calloc((size_t)g->ntensors + 1, sizeof(float *));
   for (int i = 0; i < g->ntensors; i++) {
     const SngPlanTensor *t = &g->tensors[i];
-    e->tptr[i] = t->kind == SNG_TENSOR_PARAM ? params[t->param] : (float *)((char *)e->arena + t->offset);
+    if (t->kind != SNG_TENSOR_PARAM) e->tptr[i] = (float *)((char *)e->arena + t->offset);
+    else if (sng_exec_piece_is_whole(p, t)) e->tptr[i] = params ? params[t->param] : NULL;
+    else e->tptr[i] = e->own[i] = sng_alloc_aligned((size_t)numel(t) * 4 + 64); /* a slice: the stub refreshes it */
   }
   SngKernelFn *fns = sng_calloc((size_t)p->nkernels + 1, sizeof *fns);
   if (compile_kernels(p, jit, fns, err, errlen)) goto fail;
@@ -85,6 +93,9 @@ SngExec *sng_exec_new(const SngPlan *p, int graph, SngJit *jit, float *const *pa
     in->op = o;
     in->ptrs = sng_calloc((size_t)(o->nin + o->nout + 1), sizeof(float *));
     in->tin = sng_calloc((size_t)(o->nin + 1), sizeof(SngPlanTensor *));
+    in->phases = o->phase == SNG_PHASE_FWD_ALL ? (1u << SNG_EXEC_TRAIN | 1u << SNG_EXEC_TEST)
+               : o->phase == SNG_PHASE_FWD_TEST ? 1u << SNG_EXEC_TEST : 1u << SNG_EXEC_TRAIN;
+    in->tout = o->nout ? &g->tensors[o->out[0]] : NULL;
     for (int j = 0; j < o->nin; j++) in->ptrs[j] = e->tptr[o->in[j]], in->tin[j] = &g->tensors[o->in[j]];
     for (int j = 0; j < o->nout; j++) in->ptrs[o->nin + j] = e->tptr[o->out[j]];
     if (o->op == SNG_OP_KERNEL) {
@@ -97,22 +108,12 @@ SngExec *sng_exec_new(const SngPlan *p, int graph, SngJit *jit, float *const *pa
         fail(err, errlen, "plan: kernel %s has %lld buffers, its op disagrees", k->symbol, k->nbufs);
         goto fail_last;
       }
-      in->fn = fns[o->kernel];
-      /* iteration space: a row kernel runs over its logits, an elementwise one over its
-       * widest buffer (bias vectors broadcast over it) */
-      const SngPlanTensor *t = in->tin[0];
-      for (int j = 0; j < o->nin + o->nout; j++) {
-        const SngPlanTensor *u = &g->tensors[j < o->nin ? o->in[j] : o->out[j - o->nin]];
-        if (!k->rowwise && (numel(u) > numel(t) || (numel(u) == numel(t) && u->rank > t->rank))) t = u;
-      }
-      in->rows = t->rank >= 2 ? t->dims[0] : 1;
-      in->cols = numel(t) / in->rows;
+      in->fn = fns[o->kernel]; /* its iteration space (o->rows, o->cols) is in the plan */
+    } else if (sng_op_has(o->op, OPF_COMM)) {
+      const SngPlanTensor *t = o->nin ? in->tin[0] : in->tout;
+      in->bytes = numel(t) * 4;
     } else if (o->op >= 0 && o->op < SNG_OP__COUNT && sng_rt_kernels[o->op]) {
-      in->c = sng_rt_kernels[o->op];
-      if (o->op == SNG_OP_MATMUL && (in->tin[0]->rank != 2 || in->tin[1]->rank != 2)) {
-        fail(err, errlen, "plan: matrix product %s on tensors that are not matrices (%lld)", o->name, 0);
-        goto fail_last;
-      }
+      in->c = sng_rt_kernels[o->op]; /* (the plan reader checked its tensors' ranks and sizes) */
     } else {
       fail(err, errlen, "plan: op %s (code %lld) has no kernel in this runtime", o->name, o->op);
       goto fail_last;
@@ -142,6 +143,8 @@ void sng_exec_free(SngExec *e) {
     free(e->code[i].release);
   }
   free(e->code);
+  for (int i = 0; i < e->g->ntensors; i++) free(e->own[i]);
+  free(e->own);
   free(e->tptr);
   free(e->arena);
   free(e);
@@ -152,18 +155,21 @@ static const float no_scalars[16] = {0}; /* worker kernels take no runtime scala
 void sng_exec_run(SngExec *e, int phase, void (*on_param)(void *ctx, int param), void *ctx) {
   for (int i = 0; i < e->ncode; i++) {
     Instr *in = &e->code[i];
-    if (in->op->phase > phase) continue;
+    if (!(in->phases & 1u << phase)) continue;
     double t0 = e->profile ? sng_now() : 0;
     if (in->fn) {
-      in->fn(in->ptrs, no_scalars, in->rows, in->cols);
+      in->fn(in->ptrs, no_scalars, in->op->rows, in->op->cols);
       e->kcalls++;
+    } else if (in->c) {
+      in->c(in->op, in->ptrs, in->tin, in->ptrs[in->op->nin], in->tout);
     } else {
-      in->c(in->op, in->ptrs, in->tin, in->ptrs[in->op->nin]);
+      SNG_ASSERT(e->comm); /* a graph with bridges runs under sng_run_train or with a transport set */
+      e->comm(e->comm_ctx, in->op, in->ptrs[0], in->bytes);
     }
     if (e->profile) {
       double dt = sng_now() - t0;
       if (in->fn) e->t_jit += dt;
-      else if (in->op->op == SNG_OP_MATMUL) e->t_gemm += dt;
+      else if (sng_op_has(in->op->op, OPF_GEMM)) e->t_gemm += dt;
       else e->t_c += dt;
     }
     if (on_param && phase == SNG_EXEC_TRAIN)
@@ -182,6 +188,16 @@ float *sng_exec_tensor(SngExec *e, const char *name) {
 }
 
 int64_t sng_exec_kernel_calls(const SngExec *e) { return e->kcalls; }
+
+void sng_exec_set_comm(SngExec *e, SngCommFn fn, void *ctx) { e->comm = fn, e->comm_ctx = ctx; }
+
+int sng_exec_piece_is_whole(const SngPlan *p, const SngPlanTensor *t) {
+  const SngPlanParam *q = &p->params[t->param];
+  if (q->rank != t->rank) return 0;
+  for (int i = 0; i < t->rank; i++)
+    if (t->start[i] != 0 || t->dims[i] != q->dims[i]) return 0;
+  return 1;
+}
 SngKernelFn sng_exec_update_fn(const SngExec *e) { return e->update; }
 
 void sng_exec_profile(SngExec *e, int on) { e->profile = on; }

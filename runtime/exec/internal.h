@@ -3,15 +3,15 @@
 #define SNG_EXEC_INTERNAL_H
 
 #include "sng_exec.h"
+#include "sng_ops.h"
 
-typedef enum {
-#define OP(name, nsrc, flags, shape, grad, emit, kernel) SNG_OP_##name,
-#include "ops.def"
-#undef OP
-  SNG_OP__COUNT
-} SngOp;
-
-typedef void (*SngRtKernel)(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out);
+typedef void (*SngRtKernel)(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                            const SngPlanTensor *tout);
 extern const SngRtKernel sng_rt_kernels[SNG_OP__COUNT];
+
+/* Copies (or adds) a box of `ext` elements between two row-major tensors: src starting at
+ * sstart in a tensor of shape sdims, into dst at dstart in a tensor of shape ddims. */
+void sng_rt_box_copy(float *dst, const int64_t *ddims, const int64_t *dstart, const float *src,
+                     const int64_t *sdims, const int64_t *sstart, const int64_t *ext, int rank, int add);
 
 #endif

@@ -23,8 +23,16 @@ typedef struct SngExec SngExec;
 enum { SNG_EXEC_TEST = 0, SNG_EXEC_TRAIN = 1 };   /* forward only / forward + backward */
 
 /* Compiles the plan's kernels (once per plan and JIT) and binds the graph's tensors: arena
- * offsets for temporaries, params[i] for parameter i. */
+ * offsets for temporaries, params[i] for a piece that is the whole parameter i (shared
+ * memory, as SINGA's share_memory), an own buffer for a piece that is a slice of it (the
+ * caller fills it: sng_exec_tensor_at). */
 SngExec *sng_exec_new(const SngPlan *p, int graph, SngJit *jit, float *const *params, char *err, size_t errlen);
+/* 1 if PARAM tensor t covers its whole parameter. */
+int sng_exec_piece_is_whole(const SngPlan *p, const SngPlanTensor *t);
+/* BRIDGE ops call fn: a send (op->nin 1) hands over `data`, a receive (op->nout 1) fills it;
+ * op->iattr[0] is the channel, op->iattr[1] the peer worker. */
+typedef void (*SngCommFn)(void *ctx, const SngPlanOp *op, float *data, int64_t bytes);
+void sng_exec_set_comm(SngExec *e, SngCommFn fn, void *ctx);
 void sng_exec_free(SngExec *e);
 /* Runs the ops of the phase; after the last op that touches parameter i (its gradient is
  * final and its value no longer read), calls on_param(ctx, i). */
@@ -41,7 +49,7 @@ void sng_exec_times(const SngExec *e, double *gemm, double *jit, double *c);
 
 /* ---- training ---- */
 typedef struct SngRunOpts {
-  int threads;              /* OpenBLAS threads; 0 = all cores */
+  int threads;              /* OpenBLAS threads per worker; 0 = the cores shared among the workers */
   int64_t steps;            /* 0 = the plan's */
   int64_t warmup;           /* steps left out of the final samples/s */
   const char *metrics_path; /* JSON lines: one object per display and test event */
@@ -55,5 +63,19 @@ typedef struct SngRunOpts {
 SngRunOpts sng_run_defaults(void);
 /* Trains as the plan says; 0, or -1 with a message in err (missing data, NaN loss, ...). */
 int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errlen);
+
+/* ---- a group run step by step, for tests: every worker and server of the plan as
+ * threads, fed one batch at a time (x: batch rows of the sample size, y: labels) ---- */
+typedef struct SngGroup SngGroup;
+SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen);
+void sng_group_free(SngGroup *grp);
+/* One training step on (x, y); returns the mean loss over the batch. */
+double sng_group_step(SngGroup *grp, const float *x, const float *y);
+/* The whole of parameter i (the servers' values) and, after a step, its gradient summed
+ * over the workers (before the update). */
+const float *sng_group_param(SngGroup *grp, int i);
+const float *sng_group_grad(SngGroup *grp, int i);
+/* Bytes the transport moved so far (bridges, gradients up, values down). */
+int64_t sng_group_bytes(const SngGroup *grp);
 
 #endif

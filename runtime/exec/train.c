@@ -1,15 +1,12 @@
-/* train.c - the training driver: servers, workers and the stub between them, as threads.
+/* train.c - the training driver: data, steps, display, tests and the final line, over a
+ * group of workers and servers (group.c) that runs every unit of the plan as a thread.
  *
- * Embedded mode (this file): every unit of the plan is a thread of one process.  Servers own
- * the parameter values and the updater state; in one process workers read the values in
- * place (SINGA's share_memory) and hand over gradients by pointer, so nothing is copied.
- * The stub routes in the sender's thread: a worker's Update(param) goes to the server that
- * owns the parameter, and the server's reply counts down the worker's pending updates.
- * A worker starts its next step once every parameter it sent is updated (synchronous
- * training inside a group, runtime.md).  Messages across processes (MPI) come later and
- * will sit behind the same stub calls.
+ * Each step the driver loads the whole batch and lets the group run it; the workers take
+ * their rows, the stub and servers update the parameters, and the step ends when every
+ * worker has its fresh values (synchronous inside the group, runtime.md).  Tests run the
+ * forward pass of every worker over the test set, in order.
  */
-#include "internal.h"
+#include "group.h"
 #include "sng_data.h"
 
 #include <cblas.h>
@@ -20,54 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- a message queue (mutex + condition variable) ---- */
-typedef struct Msg { int param; int64_t step; } Msg;
-typedef struct Queue {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  Msg *ring;
-  int cap, head, len;
-} Queue;
-
-static void q_init(Queue *q, int cap) {
-  pthread_mutex_init(&q->mu, NULL);
-  pthread_cond_init(&q->cv, NULL);
-  q->ring = sng_calloc((size_t)cap, sizeof(Msg));
-  q->cap = cap;
-}
-static void q_free(Queue *q) {
-  pthread_mutex_destroy(&q->mu);
-  pthread_cond_destroy(&q->cv);
-  free(q->ring);
-}
-static void q_push(Queue *q, Msg m) {
-  pthread_mutex_lock(&q->mu);
-  SNG_ASSERT(q->len < q->cap); /* at most one message per parameter is in flight */
-  q->ring[(q->head + q->len++) % q->cap] = m;
-  pthread_cond_signal(&q->cv);
-  pthread_mutex_unlock(&q->mu);
-}
-static Msg q_pop(Queue *q) {
-  pthread_mutex_lock(&q->mu);
-  while (!q->len) pthread_cond_wait(&q->cv, &q->mu);
-  Msg m = q->ring[q->head];
-  q->head = (q->head + 1) % q->cap, q->len--;
-  pthread_mutex_unlock(&q->mu);
-  return m;
-}
-
 /* ---- the run ---- */
 typedef struct Run {
   const SngPlan *p;
   const SngRunOpts *o;
-  SngJit *jit;
-  SngExec *exec;                /* worker 0's graph */
-  float **value, **state, **grad;   /* per parameter */
-  int64_t *size;
-  Queue server_in;              /* Update requests for the server */
-  pthread_mutex_t mu;           /* pending updates of the worker */
-  pthread_cond_t cv;
-  int pending;
+  SngGroup *grp;
+  float *x, *y;                 /* the whole batch */
   SngDataset train, test;
   int64_t steps;
   int64_t warm;                 /* steps left out of the timings (--warmup, if below steps) */
@@ -78,72 +33,10 @@ typedef struct Run {
   double train_rate;            /* samples/s after warmup */
   double test_acc, test_loss;
   int64_t test_n;
-  double t_data, t_wait, t_steps;  /* profile: batch loading, waiting for servers, timed steps */
-  double t_update;                 /* profile: server time in update kernels */
+  double t_data, t_steps;       /* profile: batch loading, timed steps */
 } Run;
 
-static double lr_at(const SngPlanUpdater *u, int64_t step) {
-  if (u->schedule == SNG_SCHED_STEP && u->sched_every > 0) return u->lr * pow(u->sched_gamma, (double)(step / u->sched_every));
-  return u->lr;
-}
-
-/* stub: a worker's gradient for `param` is final */
-static void stub_update(void *ctx, int param) {
-  Run *r = ctx;
-  q_push(&r->server_in, (Msg){param, 0});
-}
-
-/* stub: the server has applied the update */
-static void stub_reply(Run *r) {
-  pthread_mutex_lock(&r->mu);
-  if (--r->pending == 0) pthread_cond_signal(&r->cv);
-  pthread_mutex_unlock(&r->mu);
-}
-
-static void *server_main(void *arg) {
-  Run *r = arg;
-  const SngPlan *p = r->p;
-  SngKernelFn update = sng_exec_update_fn(r->exec);
-  int64_t step = 0;
-  int done = 0;
-  for (;;) {
-    Msg m = q_pop(&r->server_in);
-    if (m.param < 0) break;
-    const SngPlanParam *pp = &p->params[m.param];
-    float scalars[3] = {(float)(lr_at(&p->updater, step) * pp->lr_mult),
-                        (float)(p->updater.weight_decay * pp->wd_mult), 1.0f};
-    float *bufs[3] = {r->value[m.param], r->grad[m.param], r->state[m.param]};
-    double t0 = r->o->profile ? sng_now() : 0;
-    update(bufs, scalars, 1, r->size[m.param]);
-    if (r->o->profile && step >= r->warm) r->t_update += sng_now() - t0; /* timed steps only */
-    if (++done == p->nparams) done = 0, step++; /* one version per parameter per step */
-    stub_reply(r);
-  }
-  return NULL;
-}
-
-static void init_params(Run *r) {
-  const SngPlan *p = r->p;
-  for (int i = 0; i < p->nparams; i++) {
-    const SngPlanParam *pp = &p->params[i];
-    int64_t n = 1;
-    for (int j = 0; j < pp->rank; j++) n *= pp->dims[j];
-    r->size[i] = n;
-    r->value[i] = sng_alloc_aligned((size_t)n * 4);
-    r->state[i] = p->updater.nstate ? sng_alloc_aligned((size_t)n * 4 * (size_t)p->updater.nstate) : NULL;
-    /* each parameter draws from its own stream: (seed, name) fixes its values */
-    uint64_t h = p->train.seed * 0x9e3779b97f4a7c15ull;
-    for (const char *s = pp->name; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-    SngRng rng;
-    sng_rng_seed(&rng, h);
-    for (int64_t k = 0; k < n; k++) {
-      double v = pp->init_a;
-      if (pp->init == SNG_PINIT_UNIFORM) v = pp->init_a + (pp->init_b - pp->init_a) * sng_rng_uniform(&rng);
-      else if (pp->init == SNG_PINIT_GAUSSIAN) v = pp->init_a + pp->init_b * sng_rng_gaussian(&rng);
-      r->value[i][k] = (float)v;
-    }
-  }
-}
+static double lr_at(const SngPlanUpdater *u, int64_t step) { return sng_group_lr(u, step); }
 
 /* ---- output ---- */
 static void fmt_eta(char *b, size_t n, double s) {
@@ -179,23 +72,24 @@ static void progress(Run *r, int64_t step, double loss, double t0) {
 }
 
 /* ---- test: the forward pass over the test set, in order ---- */
-static int run_test(Run *r, int64_t step, float *x, float *y) {
-  const SngPlanGraph *g = &r->p->graphs[0];
-  int64_t batch = g->batch, limit = r->o->test_limit ? r->o->test_limit : r->p->train.test_steps;
+static int run_test(Run *r, int64_t step) {
+  int64_t batch = r->p->data.batch, limit = r->o->test_limit ? r->o->test_limit : r->p->train.test_steps;
   double loss = 0, acc = 0, t0 = sng_now();
   int64_t n = 0;
-  float *lp = sng_exec_tensor_at(r->exec, g->loss), *mp = sng_exec_tensor_at(r->exec, g->metric);
+  int has_metric = r->p->graphs[0].metric >= 0;
   for (int64_t b = 0, start = 0; start < r->test.n && (!limit || b < limit); b++, start += batch) {
-    int64_t real = sng_data_slice(&r->test, start, batch, x, y);
-    sng_exec_run(r->exec, SNG_EXEC_TEST, NULL, NULL);
-    for (int64_t i = 0; i < real; i++) loss += lp[i], acc += mp ? mp[i] : 0;
+    int64_t real = sng_data_slice(&r->test, start, batch, r->x, r->y);
+    sng_group_run(r->grp, SNG_EXEC_TEST, r->x, r->y);
+    double l, m;
+    sng_group_sums(r->grp, real, &l, &m);
+    loss += l, acc += m;
     n += real;
   }
   loss /= (double)(n ? n : 1), acc /= (double)(n ? n : 1);
   double rate = (double)n / (sng_now() - t0);
   if (tty(r)) fputc('\n', r->o->out);
   fprintf(r->o->out, "test  step %lld  loss %.4f", (long long)step, loss);
-  if (mp) fprintf(r->o->out, "  accuracy %.4f", acc);
+  if (has_metric) fprintf(r->o->out, "  accuracy %.4f", acc);
   fprintf(r->o->out, "  (%lld images)\n", (long long)n);
   fflush(r->o->out);
   metric_line(r, "test", step, loss, acc, -1, rate);
@@ -203,59 +97,47 @@ static int run_test(Run *r, int64_t step, float *x, float *y) {
   return 0;
 }
 
-static void *worker_main(void *arg) {
-  Run *r = arg;
+static void train_loop(Run *r) {
   const SngPlan *p = r->p;
-  const SngPlanGraph *g = &p->graphs[0];
-  float *x = NULL, *y = NULL;
-  for (int i = 0; i < g->ntensors; i++)
-    if (g->tensors[i].kind == SNG_TENSOR_INPUT) {
-      if (g->tensors[i].param == 0) x = sng_exec_tensor_at(r->exec, i);
-      else y = sng_exec_tensor_at(r->exec, i);
-    }
-  float *lp = sng_exec_tensor_at(r->exec, g->loss), *mp = sng_exec_tensor_at(r->exec, g->metric);
+  int64_t batch = p->data.batch;
+  int has_metric = p->graphs[0].metric >= 0;
   SngBatcher b;
-  sng_batcher_init(&b, &r->train, g->batch, p->data.shuffle, p->train.seed);
+  sng_batcher_init(&b, &r->train, batch, p->data.shuffle, p->train.seed);
   int64_t display = p->train.display_every > 0 ? p->train.display_every : r->steps;
   int64_t warm = r->warm;
   double sum_loss = 0, sum_acc = 0, t0 = sng_now(), tw = t0, tlast = t0, tbar = 0;
   int64_t nsum = 0, last_step = 0;
+  SngExec *e0 = r->grp->w[0].exec;
   for (int64_t step = 1; step <= r->steps; step++) {
     if (step == warm + 1) {
       tw = sng_now();
-      sng_exec_profile(r->exec, r->o->profile);
+      sng_exec_profile(e0, r->o->profile);
+      r->grp->profile = r->o->profile;
+      r->grp->w[0].t_wait = 0;
     }
     double ts = sng_now();
-    sng_batcher_next(&b, x, y);
+    sng_batcher_next(&b, r->x, r->y);
     if (step > warm) r->t_data += sng_now() - ts;
-    pthread_mutex_lock(&r->mu);
-    r->pending = p->nparams;
-    pthread_mutex_unlock(&r->mu);
-    sng_exec_run(r->exec, SNG_EXEC_TRAIN, stub_update, r);
-    double l = 0, a = 0;
-    for (int64_t i = 0; i < g->batch; i++) l += lp[i], a += mp ? mp[i] : 0;
-    ts = sng_now();
-    pthread_mutex_lock(&r->mu);
-    while (r->pending) pthread_cond_wait(&r->cv, &r->mu);
-    pthread_mutex_unlock(&r->mu);
-    if (step > warm) r->t_wait += sng_now() - ts;
+    sng_group_run(r->grp, SNG_EXEC_TRAIN, r->x, r->y);
+    double l, a;
+    sng_group_sums(r->grp, batch, &l, &a);
     if (!isfinite(l)) {
       snprintf(r->err, r->errlen, "step %lld: the loss is %s; stopping (lower the learning rate?)", (long long)step,
                isnan(l) ? "NaN" : "infinite");
       r->failed = 1;
       break;
     }
-    sum_loss += l / (double)g->batch, sum_acc += a / (double)g->batch, nsum++;
+    sum_loss += l / (double)batch, sum_acc += a / (double)batch, nsum++;
     double now = sng_now();
     if (tty(r) && now - tbar > 0.1) progress(r, step, sum_loss / (double)nsum, t0), tbar = now;
     if (step % display == 0 || step == r->steps) {
-      double rate = (double)((step - last_step) * g->batch) / (now - tlast);
+      double rate = (double)((step - last_step) * batch) / (now - tlast);
       double lr = lr_at(&p->updater, step - 1);
       char eta[32];
       fmt_eta(eta, sizeof eta, (double)(r->steps - step) * (now - t0) / (double)step);
       if (tty(r)) fputc('\r', r->o->out);
       fprintf(r->o->out, "step %5lld/%lld  loss %.4f", (long long)step, (long long)r->steps, sum_loss / (double)nsum);
-      if (mp) fprintf(r->o->out, "  accuracy %.4f", sum_acc / (double)nsum);
+      if (has_metric) fprintf(r->o->out, "  accuracy %.4f", sum_acc / (double)nsum);
       fprintf(r->o->out, "  lr %g  %.0f samples/s  ETA %s%s\n", lr, rate, eta, tty(r) ? "            " : "");
       fflush(r->o->out);
       metric_line(r, "train", step, sum_loss / (double)nsum, sum_acc / (double)nsum, lr, rate);
@@ -263,38 +145,38 @@ static void *worker_main(void *arg) {
     }
     if (step == r->steps) {
       r->t_steps = sng_now() - tw;
-      r->train_rate = (double)((step - warm) * g->batch) / r->t_steps;
-      sng_exec_profile(r->exec, 0);
+      r->train_rate = (double)((step - warm) * batch) / r->t_steps;
+      sng_exec_profile(e0, 0);
+      r->grp->profile = 0;
     }
     if (r->test.n && p->train.test_every && step % p->train.test_every == 0 && step != r->steps) {
       double tt = sng_now();
       int prof = r->o->profile && step > warm;
-      sng_exec_profile(r->exec, 0);
-      run_test(r, step, x, y);
-      sng_exec_profile(r->exec, prof);
+      sng_exec_profile(e0, 0);
+      run_test(r, step);
+      sng_exec_profile(e0, prof);
       tt = sng_now() - tt;
       tlast += tt, t0 += tt, tw += tt; /* tests are not training time */
     }
   }
-  if (!r->failed && r->test.n) run_test(r, r->steps, x, y);
+  if (!r->failed && r->test.n) run_test(r, r->steps);
   sng_batcher_free(&b);
-  q_push(&r->server_in, (Msg){-1, 0});
-  return NULL;
 }
 
 /* where the timed steps' time went, per step and as shares */
 static void print_profile(Run *r) {
-  double gemm, jit, c, n = (double)(r->steps - r->warm);
-  sng_exec_times(r->exec, &gemm, &jit, &c);
-  double total = r->t_steps, other = total - gemm - jit - c - r->t_data - r->t_wait;
+  double gemm, jit, c, n = (double)(r->steps - r->warm), wait = r->grp->w[0].t_wait, upd = 0;
+  sng_exec_times(r->grp->w[0].exec, &gemm, &jit, &c);
+  for (int s = 0; s < r->grp->ns; s++) upd += r->grp->srv[s].t_update;
+  double total = r->t_steps, other = total - gemm - jit - c - r->t_data - wait;
   if (n <= 0 || total <= 0) return;
   FILE *out = r->o->out;
-  fprintf(out, "profile over %.0f steps: %.3f ms/step\n", n, 1e3 * total / n);
+  fprintf(out, "profile over %.0f steps: %.3f ms/step (worker 0 of %d)\n", n, 1e3 * total / n, r->grp->nw);
   const char *names[] = {"sgemm (OpenBLAS)", "JIT kernels", "C kernels", "batch loading", "waiting for servers", "other"};
-  double t[] = {gemm, jit, c, r->t_data, r->t_wait, other};
+  double t[] = {gemm, jit, c, r->t_data, wait, other};
   for (int i = 0; i < 6; i++)
     fprintf(out, "  %-22s %8.3f ms/step  %5.1f%%\n", names[i], 1e3 * t[i] / n, 100 * t[i] / total);
-  fprintf(out, "  (server: update kernels %.3f ms/step, overlapping the worker's backward pass)\n", 1e3 * r->t_update / n);
+  fprintf(out, "  (servers: update kernels %.3f ms/step, overlapping the workers' backward pass)\n", 1e3 * upd / n);
 }
 
 /* The plan records where the data was at compile time; --data DIR moves that folder. */
@@ -314,9 +196,11 @@ static int load_data(Run *r) {
   if (d->test[0] && sng_data_load_idx(data_path(r, d->test[0], a, sizeof a), data_path(r, d->test[1], b, sizeof b),
                                       &r->test, r->err, r->errlen))
     return -1;
-  if (d->sample_dims[0] != r->train.dim) {
+  int64_t sample = 1;
+  for (int i = 0; i < d->sample_rank; i++) sample *= d->sample_dims[i];
+  if (sample != r->train.dim) {
     snprintf(r->err, r->errlen, "%s: samples have %lld values; the plan was compiled for %lld", d->train[0],
-             (long long)r->train.dim, (long long)d->sample_dims[0]);
+             (long long)r->train.dim, (long long)sample);
     return -1;
   }
   sng_data_scale(&r->train, d->scale);
@@ -335,20 +219,8 @@ SngRunOpts sng_run_defaults(void) { return (SngRunOpts){.progress = -1, .out = s
 int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errlen) {
   Run r = {.p = p, .o = o, .err = err, .errlen = errlen};
   int rc = -1;
-  if (p->ngraphs != 1 || p->nunits != 2) {
-    snprintf(err, errlen, "this singa-exec runs plans with one worker and one server (plan has %d units)", p->nunits);
-    return -1;
-  }
-  if (o->threads > 0) openblas_set_num_threads(o->threads);
   r.steps = o->steps ? o->steps : p->train.steps;
   r.warm = o->warmup < r.steps ? o->warmup : 0;
-  r.value = sng_calloc((size_t)p->nparams + 1, sizeof(float *));
-  r.state = sng_calloc((size_t)p->nparams + 1, sizeof(float *));
-  r.grad = sng_calloc((size_t)p->nparams + 1, sizeof(float *));
-  r.size = sng_calloc((size_t)p->nparams + 1, sizeof(int64_t));
-  pthread_mutex_init(&r.mu, NULL);
-  pthread_cond_init(&r.cv, NULL);
-  q_init(&r.server_in, p->nparams + 2);
   if (load_data(&r)) {
     if (strstr(err, "cannot open") && !o->data_dir) { /* say how to point at moved data */
       size_t n = strlen(err);
@@ -360,42 +232,36 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
     snprintf(err, errlen, "%s: cannot write metrics: %s", o->metrics_path, strerror(errno));
     goto out;
   }
-  if (!(r.jit = sng_jit_new(err, errlen))) goto out;
-  init_params(&r);
-  if (!(r.exec = sng_exec_new(p, 0, r.jit, r.value, err, errlen))) goto out;
-  const SngPlanGraph *g = &p->graphs[0];
-  for (int i = 0; i < g->ntensors; i++)
-    if (g->tensors[i].kind == SNG_TENSOR_GRAD) r.grad[g->tensors[i].param] = sng_exec_tensor_at(r.exec, i);
+  if (!(r.grp = sng_group_new(p, err, errlen))) goto out;
+  sng_group_set_threads(r.grp, o->threads);
+  r.x = r.grp->xbuf, r.y = r.grp->ybuf;
   int64_t total = 0;
-  for (int i = 0; i < p->nparams; i++) total += r.size[i];
+  for (int i = 0; i < p->nparams; i++) total += r.grp->par[i].size;
   char vals[32];
   if (total < 100000) snprintf(vals, sizeof vals, "%lld values", (long long)total);
   else snprintf(vals, sizeof vals, "%.2f M values", (double)total / 1e6);
   fprintf(o->out, "training %s: %lld steps of %lld samples, %d parameters (%s), %d JIT kernels for %s\n",
-          p->train.net, (long long)r.steps, (long long)g->batch, p->nparams, vals, sng_jit_count(r.jit),
-          sng_jit_cpu(r.jit));
+          p->train.net, (long long)r.steps, (long long)p->data.batch, p->nparams, vals, sng_jit_count(r.grp->jit),
+          sng_jit_cpu(r.grp->jit));
+  if (r.grp->nw > 1 || r.grp->ns > 1)
+    fprintf(o->out, "group: %d workers, %d servers (%s), %d OpenBLAS thread%s per worker\n", r.grp->nw, r.grp->ns,
+            p->cluster.framework == SNG_FW_ALLREDUCE ? "allreduce" : "sandblaster", r.grp->blas_threads,
+            r.grp->blas_threads == 1 ? "" : "s");
   fflush(o->out);
-  pthread_t server, worker;
-  pthread_create(&server, NULL, server_main, &r);
-  pthread_create(&worker, NULL, worker_main, &r);
-  pthread_join(worker, NULL);
-  pthread_join(server, NULL);
+  train_loop(&r);
   if (!r.failed) {
-    fprintf(o->out, "singa: samples/s=%.1f steps=%lld test_acc=%.4f threads=%d jit_calls=%lld\n", r.train_rate,
-            (long long)r.steps, r.test_n ? r.test_acc : NAN, openblas_get_num_threads(), (long long)sng_exec_kernel_calls(r.exec));
+    int64_t calls = 0;
+    for (int i = 0; i < r.grp->nw; i++) calls += sng_exec_kernel_calls(r.grp->w[i].exec);
+    fprintf(o->out, "singa: samples/s=%.1f steps=%lld test_acc=%.4f threads=%d jit_calls=%lld bytes_moved=%lld\n",
+            r.train_rate, (long long)r.steps, r.test_n ? r.test_acc : NAN, r.grp->blas_threads, (long long)calls,
+            (long long)sng_group_bytes(r.grp));
     if (o->profile) print_profile(&r);
     rc = 0;
   }
 out:
   if (r.metrics) fclose(r.metrics);
-  sng_exec_free(r.exec);
-  sng_jit_free(r.jit);
-  for (int i = 0; i < p->nparams; i++) free(r.value[i]), free(r.state[i]);
-  free(r.value), free(r.state), free(r.grad), free(r.size);
+  sng_group_free(r.grp);
   sng_data_free(&r.train);
   sng_data_free(&r.test);
-  q_free(&r.server_in);
-  pthread_mutex_destroy(&r.mu);
-  pthread_cond_destroy(&r.cv);
   return rc;
 }

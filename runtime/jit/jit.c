@@ -41,6 +41,8 @@ struct SngJit {
                                   owns a copy of its own */
   char *triple, *cpu, *features, *layout;   /* LLVM-allocated strings */
   int count;                   /* kernels compiled */
+  struct { char *symbol; SngKernelFn fn; } *done;   /* compiled so far: a symbol is added once */
+  int ndone, cap;
   char diag[512];              /* first LLVM error diagnostic of the current operation */
 };
 
@@ -224,6 +226,11 @@ int sng_jit_add(SngJit *j, const void *bitcode, size_t len, const char *symbol, 
   char what[160];
   snprintf(what, sizeof what, "kernel %s", symbol);
   *out = NULL;
+  for (int i = 0; i < j->ndone; i++) /* every worker of a plan binds the same kernels: compile once */
+    if (!strcmp(j->done[i].symbol, symbol)) {
+      *out = j->done[i].fn;
+      return 0;
+    }
   LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
   LLVMModuleRef m;
   int rc = load_module(j, LLVMOrcThreadSafeContextGetContext(tsc), bitcode, len, symbol, what, &m,
@@ -243,6 +250,12 @@ int sng_jit_add(SngJit *j, const void *bitcode, size_t len, const char *symbol, 
   if (!addr) return seterr(err, errlen, "%s: symbol not found", what);
   *out = (SngKernelFn)(uintptr_t)addr;
   j->count++;
+  if (j->ndone == j->cap) {
+    j->cap = j->cap ? 2 * j->cap : 16;
+    j->done = sng_realloc(j->done, sizeof *j->done * (size_t)j->cap);
+  }
+  j->done[j->ndone].symbol = sng_strdup(symbol);
+  j->done[j->ndone++].fn = *out;
   return 0;
 }
 
@@ -275,5 +288,7 @@ void sng_jit_free(SngJit *j) {
   LLVMDisposeMessage(j->cpu);
   LLVMDisposeMessage(j->features);
   LLVMDisposeMessage(j->layout);
+  for (int i = 0; i < j->ndone; i++) free(j->done[i].symbol);
+  free(j->done);
   free(j);
 }

@@ -1,5 +1,6 @@
-/* internal.h - private to runtime/plan: the op table as the plan module sees it, and the
- * message helper shared by the decoder and the validator.  Never included outside this folder.
+/* internal.h - private to runtime/plan: the field tables built from fields.def, the walkers
+ * that the codec, the checks and --describe share, and the message helpers.  Never included
+ * outside this folder.
  */
 #ifndef SNG_PLAN_INTERNAL_H
 #define SNG_PLAN_INTERNAL_H
@@ -7,24 +8,110 @@
 #include "sng_plan.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 
-/* The runtime must not include compiler/ir, so it takes its own columns from ops.def. */
-enum {
-#define OP(name, ...) PLAN_OP_##name,
-#include "ops.def"
-#undef OP
-  PLAN_NOPS
+/* ---- the field tables (fields.c) ---- */
+
+enum {                       /* the payload's sections, in write order */
+#define SECTION(name, tag) SEC_##name,
+#include "fields.def"
+  SEC__COUNT
 };
 
-extern const char *const sng_plan_op_names[PLAN_NOPS];
+typedef enum {
+  FT_I32, FT_U32, FT_I64, FT_U64, FT_F64, FT_STR,   /* scalars or fixed arrays of them */
+  FT_BLOB,                   /* const void * + size_t byte count */
+  FT_I32V,                   /* int32_t * + int32_t count */
+  FT_LIST,                   /* array of sub records + int32_t count */
+  FT_REC,                    /* embedded sub record */
+} SngFieldType;
+
+typedef enum {
+  LEN_ALL,                   /* every element of the member */
+  LEN_USED,                  /* the first *len_at elements of a fixed array */
+  LEN_BY,                    /* a pointer to *len_at elements; the count travels with them */
+} SngFieldLen;
+
+typedef struct SngPlanRec SngPlanRec;
+
+typedef struct SngPlanField {
+  const char *name;          /* the member's name: in messages and --describe */
+  size_t at, bytes;          /* offsetof and sizeof the member */
+  SngFieldType type;
+  SngFieldLen len;
+  size_t len_at;             /* USED, BY: offsetof the member holding the count */
+  int section;               /* F_PLAN fields: SEC_* they are written in */
+  bool ranged;               /* lo..hi applies */
+  int64_t lo, hi;            /* integers: allowed values; STR: allowed lengths */
+  const char *const *names;  /* ENUM: the name of each value, nnames of them */
+  int nnames;
+  const SngPlanRec *sub;     /* LIST, REC */
+} SngPlanField;
+
+struct SngPlanRec {
+  const char *label;         /* "tensor": an element in messages is "tensor 3 (h)" */
+  size_t size;               /* sizeof the struct */
+  long name_at;              /* offsetof the string that names an element, or -1 */
+  const SngPlanField *fields;
+  int nfields;
+};
+
+extern const SngPlanRec sng_plan_rec_plan, sng_plan_rec_unit, sng_plan_rec_tensor,
+    sng_plan_rec_op, sng_plan_rec_graph, sng_plan_rec_kernel, sng_plan_rec_param,
+    sng_plan_rec_slice, sng_plan_rec_data, sng_plan_rec_updater, sng_plan_rec_train,
+    sng_plan_rec_cluster;
+extern const char *const sng_plan_op_names[SNG_OP__COUNT];
+
+/* The member of f inside the record at obj. */
+static inline const void *sng_plan_field_ptr(const SngPlanField *f, const void *obj) {
+  return (const char *)obj + f->at;
+}
+/* Elements in a fixed member (4 for int64_t dims[4]); 1 for the pointer types. */
+int sng_plan_field_cap(const SngPlanField *f);
+/* Meaningful elements: cap for ALL, the count member (clamped to 0..cap) for USED, the
+ * count for BY. */
+int64_t sng_plan_field_used(const SngPlanField *f, const void *obj);
+/* Element k of an integer field (I32, U32, I64). */
+int64_t sng_plan_field_int(const SngPlanField *f, const void *obj, int k);
+/* The name of an element of rec ("?" for a NULL name), or NULL if rec has no name field. */
+const char *sng_plan_rec_name(const SngPlanRec *rec, const void *obj);
+
+/* ---- the codec (codec.c) ---- */
+
+/* Writes / reads the fields of rec at obj that belong in section (-1: every field).  A short or
+ * malformed read sets r->err; counts are checked against the bytes left before allocating. */
+void sng_plan_put(SngBuf *b, const SngPlanRec *rec, const void *obj, int section);
+void sng_plan_get(SngReader *r, SngArena *a, const SngPlanRec *rec, void *obj, int section);
+
+/* ---- checks (check.c, validate.c) ---- */
+
+typedef struct SngPlanCtx { const char *name; char *err; size_t errlen; } SngPlanCtx;
 
 /* Writes "<name>: <fmt...>" into err (err may be NULL or errlen 0). */
 void sng_plan_errf(char *err, size_t errlen, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Reports "invalid plan: <fmt...>" (after "<name>: " when the context names a file);
+ * returns SNG_EFORMAT. */
+int sng_plan_bad(const SngPlanCtx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Semantic checks shared by sng_plan_validate (name "invalid plan") and the decoder
- * (name = file name, message "<file>: invalid plan: ..."). */
-int sng_plan_walkable(const SngPlan *p);
+/* Counts non-negative and arrays present: all the encoder needs, so that tests can encode
+ * inconsistent plans. */
+bool sng_plan_walkable(const SngPlan *p);
+/* Each field against its own range (fields.def); the first fault is reported. */
+int sng_plan_check_fields(const SngPlanCtx *c, const SngPlan *p);
+/* The elements of a shape (rank 0..4, dims > 0); -1 when a dim is not positive or 8 bytes
+ * per element would overflow int64. */
+int64_t sng_plan_numel(int32_t rank, const int64_t *dims);
+/* a + b for a message: a >= -1, b >= 0, saturating instead of overflowing */
+static inline long long sng_plan_end(int64_t a, int64_t b) {
+  return a > 0 && b > INT64_MAX - a ? INT64_MAX : (long long)(a + b);
+}
+/* The cluster-wide checks (dist.c); they rely on the per-graph ones having passed. */
+int sng_plan_check_units(const SngPlanCtx *c, const SngPlan *p);
+int sng_plan_check_bridges(const SngPlanCtx *c, const SngPlan *p);
+int sng_plan_check_slices(const SngPlanCtx *c, const SngPlan *p);
+/* Everything: walkable, fields, then the whole-plan checks.  name is the file for the decoder
+ * ("<file>: invalid plan: ..."), NULL for sng_plan_validate. */
 int sng_plan_check(const SngPlan *p, const char *name, char *err, size_t errlen);
 
 #endif

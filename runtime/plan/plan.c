@@ -1,15 +1,14 @@
-/* plan.c - the plan file: encoding, decoding, reading and writing.
+/* plan.c - the plan file: framing, header, reading and writing.
  *
  * A plan is a 32-byte header (see sng_plan.h) and a payload of tagged sections, each
- * u32 tag + u64 length + body.  Sections are written in a fixed order but read in any order;
- * each must appear exactly once and its body must be consumed exactly, so a section that is
- * too long or too short is refused instead of silently misread.  The reader checks, in order:
- * magic, header CRC, version, payload length, payload CRC, section structure, the op table
- * against this build, and finally the semantics (validate.c).  Checking the header CRC before
- * the version means a flipped bit is reported as corruption, and only a deliberate version
- * change as a version mismatch.  Every count read from the file is checked against the bytes
- * left before anything is allocated, so a crafted file cannot ask for a huge allocation.
- * Everything a decoded plan points to, bitcode included, is copied into p->arena.
+ * u32 tag + u64 length + body; the bodies are the plan's fields (fields.def, codec.c), and
+ * the OPS section holds this build's op names.  Sections are written in a fixed order but
+ * read in any order; each must appear exactly once and its body must be consumed exactly, so
+ * a section that is too long or too short is refused instead of silently misread.  The reader
+ * checks, in order: magic, header CRC, version, payload length, payload CRC, section
+ * structure, the op table against this build, and finally the whole plan (validate.c).
+ * Checking the header CRC before the version means a flipped bit is reported as corruption,
+ * and only a deliberate version change as a version mismatch.
  */
 #include "internal.h"
 
@@ -20,16 +19,17 @@
 
 enum { HEADER_BYTES = 32 };
 
-#define TAG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
-
-const char *const sng_plan_op_names[PLAN_NOPS] = {
-#define OP(name, ...) #name,
-#include "ops.def"
-#undef OP
+static const struct Section { char tag[5]; const char *name; } sections[SEC__COUNT] = {
+#define SECTION(name, tag) {tag, #name},
+#include "fields.def"
 };
 
+static uint32_t le32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t le64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static uint32_t tag_of(int s) { return le32((const uint8_t *)sections[s].tag); }
+
 const char *sng_plan_op_name(int32_t op) {
-  return op >= 0 && op < PLAN_NOPS ? sng_plan_op_names[op] : "?";
+  return op >= 0 && op < SNG_OP__COUNT ? sng_op_info[op].name : "?";
 }
 
 void sng_plan_errf(char *err, size_t errlen, const char *name, const char *fmt, ...) {
@@ -57,347 +57,28 @@ void sng_plan_free(SngPlan *p) {
   if (p) sng_arena_free(p->arena);   /* p itself lives in its arena */
 }
 
-/* ---------------------------------------------------------------- encoding */
+/* ---------------------------------------------------------------- the op table */
 
-static void put_dims(SngBuf *b, const int64_t *d, int n) {
-  for (int i = 0; i < n; i++) sng_buf_put_i64(b, d[i]);
+static void put_ops(SngBuf *b) {
+  sng_buf_put_u32(b, SNG_OP__COUNT);
+  for (int i = 0; i < SNG_OP__COUNT; i++) sng_buf_put_str(b, sng_op_info[i].name);
 }
 
-static void put_meta(SngBuf *b, const SngPlan *p) {
-  sng_buf_put_u32(b, SNG_PLAN_VERSION);
-  sng_buf_put_str(b, "singa");      /* producer: lets a future reader name who wrote a file */
-  sng_buf_put_str(b, p->source);
-  sng_buf_put_i32(b, p->nranks);
-}
-
-static void put_ops(SngBuf *b, const SngPlan *p) {
-  (void)p;
-  sng_buf_put_u32(b, PLAN_NOPS);
-  for (int i = 0; i < PLAN_NOPS; i++) sng_buf_put_str(b, sng_plan_op_names[i]);
-}
-
-static void put_units(SngBuf *b, const SngPlan *p) {
-  sng_buf_put_i32(b, p->nunits);
-  for (int i = 0; i < p->nunits; i++) {
-    const SngPlanUnit *u = &p->units[i];
-    int32_t v[6] = {u->kind, u->group, u->index, u->rank, u->thread, u->graph};
-    for (int k = 0; k < 6; k++) sng_buf_put_i32(b, v[k]);
-  }
-}
-
-static void put_graph(SngBuf *b, const SngPlanGraph *g) {
-  sng_buf_put_i32(b, g->ntensors);
-  for (int i = 0; i < g->ntensors; i++) {
-    const SngPlanTensor *t = &g->tensors[i];
-    sng_buf_put_str(b, t->name);
-    sng_buf_put_i32(b, t->rank);
-    put_dims(b, t->dims, 4);
-    sng_buf_put_i32(b, t->kind);
-    sng_buf_put_i32(b, t->param);
-    sng_buf_put_i64(b, t->offset);
-  }
-  sng_buf_put_i32(b, g->nops);
-  for (int i = 0; i < g->nops; i++) {
-    const SngPlanOp *o = &g->ops[i];
-    sng_buf_put_i32(b, o->op);
-    sng_buf_put_i32(b, o->phase);
-    sng_buf_put_i32(b, o->kernel);
-    sng_buf_put_i32(b, o->nin);
-    sng_buf_put_i32(b, o->nout);
-    for (int k = 0; k < o->nin; k++) sng_buf_put_i32(b, o->in[k]);
-    for (int k = 0; k < o->nout; k++) sng_buf_put_i32(b, o->out[k]);
-    put_dims(b, o->iattr, 4);
-    for (int k = 0; k < 4; k++) sng_buf_put_f64(b, o->fattr[k]);
-    sng_buf_put_str(b, o->name);
-  }
-  sng_buf_put_i64(b, g->arena_bytes);
-  sng_buf_put_i32(b, g->loss);
-  sng_buf_put_i32(b, g->metric);
-  sng_buf_put_i64(b, g->batch);
-}
-
-static void put_graphs(SngBuf *b, const SngPlan *p) {
-  sng_buf_put_i32(b, p->ngraphs);
-  for (int i = 0; i < p->ngraphs; i++) put_graph(b, &p->graphs[i]);
-}
-
-static void put_kernels(SngBuf *b, const SngPlan *p) {
-  sng_buf_put_i32(b, p->nkernels);
-  for (int i = 0; i < p->nkernels; i++) {
-    const SngPlanKernel *k = &p->kernels[i];
-    sng_buf_put_str(b, k->symbol);
-    sng_buf_put_str(b, k->members);
-    sng_buf_put_i32(b, k->rowwise);
-    sng_buf_put_i32(b, k->nbufs);
-    sng_buf_put_i32(b, k->nscalars);
-    sng_buf_put_blob(b, k->bitcode, k->bitcode_len);
-  }
-}
-
-static void put_params(SngBuf *b, const SngPlan *p) {
-  sng_buf_put_i32(b, p->nparams);
-  for (int i = 0; i < p->nparams; i++) {
-    const SngPlanParam *q = &p->params[i];
-    sng_buf_put_str(b, q->name);
-    sng_buf_put_i32(b, q->rank);
-    put_dims(b, q->dims, 4);
-    sng_buf_put_i32(b, q->init);
-    sng_buf_put_f64(b, q->init_a);
-    sng_buf_put_f64(b, q->init_b);
-    sng_buf_put_f64(b, q->lr_mult);
-    sng_buf_put_f64(b, q->wd_mult);
-    sng_buf_put_i32(b, q->server);
-  }
-}
-
-static void put_data(SngBuf *b, const SngPlan *p) {
-  const SngPlanData *d = &p->data;
-  sng_buf_put_str(b, d->name);
-  sng_buf_put_str(b, d->format);
-  sng_buf_put_str(b, d->train[0]);
-  sng_buf_put_str(b, d->train[1]);
-  sng_buf_put_str(b, d->test[0]);
-  sng_buf_put_str(b, d->test[1]);
-  sng_buf_put_i64(b, d->batch);
-  sng_buf_put_i32(b, d->shuffle);
-  sng_buf_put_f64(b, d->scale);
-  sng_buf_put_i32(b, d->standardize);
-  put_dims(b, d->sample_dims, 3);
-  sng_buf_put_i32(b, d->classes);
-}
-
-static void put_updater(SngBuf *b, const SngPlan *p) {
-  const SngPlanUpdater *u = &p->updater;
-  sng_buf_put_i32(b, u->kind);
-  sng_buf_put_f64(b, u->lr);
-  sng_buf_put_f64(b, u->momentum);
-  sng_buf_put_f64(b, u->weight_decay);
-  sng_buf_put_i32(b, u->schedule);
-  sng_buf_put_f64(b, u->sched_gamma);
-  sng_buf_put_i64(b, u->sched_every);
-  sng_buf_put_i32(b, u->kernel);
-  sng_buf_put_i32(b, u->nstate);
-}
-
-static void put_train(SngBuf *b, const SngPlan *p) {
-  const SngPlanTrain *t = &p->train;
-  sng_buf_put_str(b, t->net);
-  sng_buf_put_str(b, t->alg);
-  sng_buf_put_i64(b, t->steps);
-  sng_buf_put_i64(b, t->display_every);
-  sng_buf_put_i64(b, t->test_every);
-  sng_buf_put_i64(b, t->test_steps);
-  sng_buf_put_u64(b, t->seed);
-}
-
-/* ---------------------------------------------------------------- decoding */
-
-/* A count followed by at least min_bytes per element: refused if negative or larger than
- * what is left, before anything is allocated for it. */
-static int32_t get_count(SngReader *r, size_t min_bytes) {
-  int32_t n = sng_read_i32(r);
-  if (r->err) return 0;
-  if (n < 0 || (uint64_t)n * min_bytes > (uint64_t)(r->end - r->p)) {
-    r->err = 1;
-    return 0;
-  }
-  return n;
-}
-
-static void get_dims(SngReader *r, int64_t *d, int n) {
-  for (int i = 0; i < n; i++) d[i] = sng_read_i64(r);
-}
-
-/* Each decoder returns 0, or 1 when the op table differs (a message of its own);
- * malformed input shows as r->err. */
-static int get_meta(SngReader *r, SngPlan *p) {
-  uint32_t v = sng_read_u32(r);
-  (void)sng_read_str(r, p->arena);   /* producer */
-  p->source = sng_read_str(r, p->arena);
-  p->nranks = sng_read_i32(r);
-  if (!r->err && v != p->version) r->err = 1;   /* must agree with the header */
-  return 0;
-}
-
-static int get_ops(SngReader *r, SngPlan *p) {
-  int32_t n = get_count(r, 4);
-  int differs = !r->err && n != PLAN_NOPS;
-  for (int32_t i = 0; i < n && !r->err; i++) {
+/* 1 when the file's op names differ from this build's; malformed input shows as r->err. */
+static int get_ops(SngReader *r) {
+  uint32_t n = sng_read_u32(r);
+  int differs = !r->err && n != SNG_OP__COUNT;
+  for (uint32_t i = 0; i < n && !r->err; i++) {
     uint32_t len = sng_read_u32(r);
     size_t left = (size_t)(r->end - r->p);
     if (r->err || len == 0xffffffffu || len > left) { r->err = 1; break; }
-    if (i >= PLAN_NOPS || strlen(sng_plan_op_names[i]) != len ||
-        memcmp(sng_plan_op_names[i], r->p, len) != 0)
+    if (i >= SNG_OP__COUNT || strlen(sng_op_info[i].name) != len ||
+        memcmp(sng_op_info[i].name, r->p, len) != 0)
       differs = 1;
     r->p += len;
   }
-  (void)p;
   return differs && !r->err;
 }
-
-static int get_units(SngReader *r, SngPlan *p) {
-  p->nunits = get_count(r, 24);
-  p->units = sng_arena_alloc(p->arena, (size_t)p->nunits * sizeof *p->units);
-  for (int i = 0; i < p->nunits; i++) {
-    SngPlanUnit *u = &p->units[i];
-    u->kind = sng_read_i32(r);
-    u->group = sng_read_i32(r);
-    u->index = sng_read_i32(r);
-    u->rank = sng_read_i32(r);
-    u->thread = sng_read_i32(r);
-    u->graph = sng_read_i32(r);
-  }
-  return 0;
-}
-
-static void get_op(SngReader *r, SngArena *a, SngPlanOp *o) {
-  o->op = sng_read_i32(r);
-  o->phase = sng_read_i32(r);
-  o->kernel = sng_read_i32(r);
-  o->nin = sng_read_i32(r);
-  o->nout = sng_read_i32(r);
-  if (r->err || o->nin < 0 || o->nout < 0 ||
-      ((uint64_t)o->nin + (uint64_t)o->nout) * 4 > (uint64_t)(r->end - r->p)) {
-    r->err = 1;
-    o->nin = o->nout = 0;
-    return;
-  }
-  o->in = sng_arena_alloc(a, (size_t)o->nin * sizeof *o->in);
-  o->out = sng_arena_alloc(a, (size_t)o->nout * sizeof *o->out);
-  for (int k = 0; k < o->nin; k++) o->in[k] = sng_read_i32(r);
-  for (int k = 0; k < o->nout; k++) o->out[k] = sng_read_i32(r);
-  get_dims(r, o->iattr, 4);
-  for (int k = 0; k < 4; k++) o->fattr[k] = sng_read_f64(r);
-  o->name = sng_read_str(r, a);
-}
-
-static void get_graph(SngReader *r, SngArena *a, SngPlanGraph *g) {
-  g->ntensors = get_count(r, 56);
-  g->tensors = sng_arena_alloc(a, (size_t)g->ntensors * sizeof *g->tensors);
-  for (int i = 0; i < g->ntensors && !r->err; i++) {
-    SngPlanTensor *t = &g->tensors[i];
-    t->name = sng_read_str(r, a);
-    t->rank = sng_read_i32(r);
-    get_dims(r, t->dims, 4);
-    t->kind = sng_read_i32(r);
-    t->param = sng_read_i32(r);
-    t->offset = sng_read_i64(r);
-  }
-  g->nops = get_count(r, 88);
-  g->ops = sng_arena_alloc(a, (size_t)g->nops * sizeof *g->ops);
-  for (int i = 0; i < g->nops && !r->err; i++) get_op(r, a, &g->ops[i]);
-  g->arena_bytes = sng_read_i64(r);
-  g->loss = sng_read_i32(r);
-  g->metric = sng_read_i32(r);
-  g->batch = sng_read_i64(r);
-}
-
-static int get_graphs(SngReader *r, SngPlan *p) {
-  p->ngraphs = get_count(r, 32);
-  p->graphs = sng_arena_alloc(p->arena, (size_t)p->ngraphs * sizeof *p->graphs);
-  for (int i = 0; i < p->ngraphs && !r->err; i++) get_graph(r, p->arena, &p->graphs[i]);
-  return 0;
-}
-
-static int get_kernels(SngReader *r, SngPlan *p) {
-  p->nkernels = get_count(r, 28);
-  p->kernels = sng_arena_alloc(p->arena, (size_t)p->nkernels * sizeof *p->kernels);
-  for (int i = 0; i < p->nkernels && !r->err; i++) {
-    SngPlanKernel *k = &p->kernels[i];
-    k->symbol = sng_read_str(r, p->arena);
-    k->members = sng_read_str(r, p->arena);
-    k->rowwise = sng_read_i32(r);
-    k->nbufs = sng_read_i32(r);
-    k->nscalars = sng_read_i32(r);
-    size_t n = 0;
-    const void *bc = sng_read_blob(r, &n);
-    if (bc && n) {   /* copied: the plan must outlive the file buffer */
-      k->bitcode = memcpy(sng_arena_alloc(p->arena, n), bc, n);
-      k->bitcode_len = n;
-    }
-  }
-  return 0;
-}
-
-static int get_params(SngReader *r, SngPlan *p) {
-  p->nparams = get_count(r, 80);
-  p->params = sng_arena_alloc(p->arena, (size_t)p->nparams * sizeof *p->params);
-  for (int i = 0; i < p->nparams && !r->err; i++) {
-    SngPlanParam *q = &p->params[i];
-    q->name = sng_read_str(r, p->arena);
-    q->rank = sng_read_i32(r);
-    get_dims(r, q->dims, 4);
-    q->init = sng_read_i32(r);
-    q->init_a = sng_read_f64(r);
-    q->init_b = sng_read_f64(r);
-    q->lr_mult = sng_read_f64(r);
-    q->wd_mult = sng_read_f64(r);
-    q->server = sng_read_i32(r);
-  }
-  return 0;
-}
-
-static int get_data(SngReader *r, SngPlan *p) {
-  SngPlanData *d = &p->data;
-  d->name = sng_read_str(r, p->arena);
-  d->format = sng_read_str(r, p->arena);
-  d->train[0] = sng_read_str(r, p->arena);
-  d->train[1] = sng_read_str(r, p->arena);
-  d->test[0] = sng_read_str(r, p->arena);
-  d->test[1] = sng_read_str(r, p->arena);
-  d->batch = sng_read_i64(r);
-  d->shuffle = sng_read_i32(r);
-  d->scale = sng_read_f64(r);
-  d->standardize = sng_read_i32(r);
-  get_dims(r, d->sample_dims, 3);
-  d->classes = sng_read_i32(r);
-  return 0;
-}
-
-static int get_updater(SngReader *r, SngPlan *p) {
-  SngPlanUpdater *u = &p->updater;
-  u->kind = sng_read_i32(r);
-  u->lr = sng_read_f64(r);
-  u->momentum = sng_read_f64(r);
-  u->weight_decay = sng_read_f64(r);
-  u->schedule = sng_read_i32(r);
-  u->sched_gamma = sng_read_f64(r);
-  u->sched_every = sng_read_i64(r);
-  u->kernel = sng_read_i32(r);
-  u->nstate = sng_read_i32(r);
-  return 0;
-}
-
-static int get_train(SngReader *r, SngPlan *p) {
-  SngPlanTrain *t = &p->train;
-  t->net = sng_read_str(r, p->arena);
-  t->alg = sng_read_str(r, p->arena);
-  t->steps = sng_read_i64(r);
-  t->display_every = sng_read_i64(r);
-  t->test_every = sng_read_i64(r);
-  t->test_steps = sng_read_i64(r);
-  t->seed = sng_read_u64(r);
-  return 0;
-}
-
-/* The section table: the write order, and the reader's dispatch. */
-static const struct Section {
-  uint32_t tag;
-  const char *name;
-  void (*put)(SngBuf *, const SngPlan *);
-  int (*get)(SngReader *, SngPlan *);
-} sections[] = {
-  {TAG('M', 'E', 'T', 'A'), "META", put_meta, get_meta},
-  {TAG('O', 'P', 'S', ' '), "OPS", put_ops, get_ops},
-  {TAG('U', 'N', 'I', 'T'), "UNITS", put_units, get_units},
-  {TAG('G', 'R', 'P', 'H'), "GRAPHS", put_graphs, get_graphs},
-  {TAG('K', 'R', 'N', 'L'), "KERNELS", put_kernels, get_kernels},
-  {TAG('P', 'R', 'M', 'S'), "PARAMS", put_params, get_params},
-  {TAG('D', 'A', 'T', 'A'), "DATA", put_data, get_data},
-  {TAG('U', 'P', 'D', 'T'), "UPDATER", put_updater, get_updater},
-  {TAG('T', 'R', 'N', ' '), "TRAIN", put_train, get_train},
-};
-enum { NSECTIONS = sizeof sections / sizeof sections[0] };
 
 /* ---------------------------------------------------------------- encode / write */
 
@@ -406,11 +87,12 @@ int sng_plan_encode(const SngPlan *p, SngBuf *out) {
   size_t start = out->len;
   uint8_t zero[HEADER_BYTES] = {0};
   sng_buf_put(out, zero, HEADER_BYTES);
-  for (int s = 0; s < NSECTIONS; s++) {
-    sng_buf_put_u32(out, sections[s].tag);
+  for (int s = 0; s < SEC__COUNT; s++) {
+    sng_buf_put_u32(out, tag_of(s));
     size_t at = out->len;
     sng_buf_put_u64(out, 0);   /* patched once the body's length is known */
-    sections[s].put(out, p);
+    if (s == SEC_OPS) put_ops(out);
+    sng_plan_put(out, &sng_plan_rec_plan, p, s);
     uint64_t n = out->len - at - 8;
     memcpy(out->data + at, &n, 8);
   }
@@ -452,9 +134,6 @@ fail:
 }
 
 /* ---------------------------------------------------------------- decode / read */
-
-static uint32_t le32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t le64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
 /* Checks the header; on success sets the payload, its length and the version. */
 static int check_header(const uint8_t *d, size_t len, const char *name, char *err, size_t errlen,
@@ -508,16 +187,18 @@ static int check_header(const uint8_t *d, size_t len, const char *name, char *er
 }
 
 static int section_index(uint32_t tag) {
-  for (int s = 0; s < NSECTIONS; s++)
-    if (sections[s].tag == tag) return s;
+  for (int s = 0; s < SEC__COUNT; s++)
+    if (tag_of(s) == tag) return s;
   return -1;
 }
 
-/* Walks the sections; each body is read through a reader limited to its own length. */
+/* Walks the sections; each body is read through a reader limited to its own length.
+ * p->version holds the header's version, which META must repeat. */
 static int get_sections(const uint8_t *payload, uint64_t plen, SngPlan *p, const char *name,
                         char *err, size_t errlen) {
   SngReader r = sng_reader(payload, (size_t)plen);
-  int seen[NSECTIONS] = {0};
+  uint32_t version = p->version;
+  int seen[SEC__COUNT] = {0};
   while (r.p < r.end) {
     size_t at = (size_t)(r.p - payload);
     uint32_t tag = sng_read_u32(&r);
@@ -537,11 +218,13 @@ static int get_sections(const uint8_t *payload, uint64_t plen, SngPlan *p, const
     }
     SngReader body = sng_reader(r.p, (size_t)n);
     r.p += n;
-    if (sections[s].get(&body, p)) {
+    if (s == SEC_OPS && get_ops(&body)) {
       sng_plan_errf(err, errlen, name,
                     "op table differs from this build (plan compiled by another singa version)");
       return SNG_EFORMAT;
     }
+    sng_plan_get(&body, p->arena, &sng_plan_rec_plan, p, s);
+    if (s == SEC_META && p->version != version) body.err = 1;
     if (body.err) {
       sng_plan_errf(err, errlen, name, "malformed section %s at payload offset %zu",
                     sections[s].name, at);
@@ -553,7 +236,7 @@ static int get_sections(const uint8_t *payload, uint64_t plen, SngPlan *p, const
       return SNG_EFORMAT;
     }
   }
-  for (int s = 0; s < NSECTIONS; s++)
+  for (int s = 0; s < SEC__COUNT; s++)
     if (!seen[s]) {
       sng_plan_errf(err, errlen, name, "missing section %s", sections[s].name);
       return SNG_EFORMAT;

@@ -170,7 +170,7 @@ static void xent(int which, bool bad_labels) {
   SngIrNode *x = sng_ir_arg(g, L, "logits", s, 0), *y = sng_ir_arg(g, L, "labels", sng_shape1(XR), 1);
   SngIrNode *loss = op2(g, SNG_OP_SOFTMAX_XENT, x, y, sng_shape1(XR));
   SngIrNode *grad = op2(g, SNG_OP_SOFTMAX_XENT_BWD, x, y, s);
-  grad->fattr[0] = scale;
+  grad->attr.loss.scale = scale;
   SngIrNode *mem[2], *bufs[4] = {x, y};
   int nm = 0;
   if (which & 1) mem[nm] = loss, bufs[2 + nm++] = loss;
@@ -325,8 +325,9 @@ Test(cg_errors, symbol_not_in_module) {
   cr_assert_eq(sng_jit_add(j, bc, len, "k9", &f, err, sizeof err), -1);
   cr_assert(strstr(err, "kernel k9: symbol not found"), "%s", err);
   cr_assert_eq(sng_jit_add(j, bc, len, "k0", &f, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(sng_jit_add(j, bc, len, "k0", &f, err, sizeof err), -1);   /* defined twice */
-  cr_assert(strstr(err, "k0"), "%s", err);
+  SngKernelFn again = NULL;   /* every worker of a plan binds the same kernels: compiled once */
+  cr_assert_eq(sng_jit_add(j, bc, len, "k0", &again, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(again, f);
   cr_assert_eq(sng_jit_count(j), 1);
   cr_assert(sng_jit_cpu(j) && sng_jit_cpu(j)[0]);
   free(bc);

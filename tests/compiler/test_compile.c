@@ -81,7 +81,9 @@ Test(compile, mlp_fuses_elementwise_chains) {
   cr_expect_eq(p->nparams, 4);
   cr_expect_eq(p->graphs[0].batch, 8);
   cr_expect_eq(p->data.classes, 3);
-  cr_expect_eq(p->data.sample_dims[0], 16);
+  cr_expect_eq(p->data.sample_rank, 2, "images keep their rows and columns");
+  cr_expect_eq(p->data.sample_dims[0], 4);
+  cr_expect_eq(p->data.sample_dims[1], 4);
   /* no elementwise op is left outside a kernel: there is no C fallback for them */
   for (int i = 0; i < p->graphs[0].nops; i++) {
     int op = p->graphs[0].ops[i].op;
@@ -242,12 +244,61 @@ Test(compile, missing_data_file) {
 }
 
 Test(compile, unsupported_cluster_is_an_error_not_ignored) {
+  static const char *const bad[][2] = {
+      {"cluster(worker_groups = 2)", "worker_groups = 2: one group per cluster so far"},
+      {"cluster(workers_per_group = 2, sync = downpour)", "sync must be sandblaster, allreduce or true"},
+      {"cluster(workers_per_group = 2, servers_per_group = 3, sync = allreduce)", "servers_per_group must be 2"},
+      {"cluster(workers_per_group = 9)", "cannot split a batch of 8 over 9 workers"},
+  };
+  for (int i = 0; i < 4; i++) {
+    char *msgs, text[8192];
+    snprintf(text, sizeof text, "%s%s\n", source(mlp, NULL), bad[i][0]);
+    SngPlan *p = compile(text, &msgs, NULL);
+    cr_expect_null(p, "%s", bad[i][0]);
+    cr_expect_not_null(strstr(msgs, bad[i][1]), "%s: %s", bad[i][0], msgs);
+    free(msgs);
+    sng_plan_free(p);
+  }
+}
+
+Test(compile, a_group_of_workers_and_servers) {
   char *msgs, text[8192];
-  snprintf(text, sizeof text, "%scluster(workers_per_group = 2)\n", source(mlp, NULL));
+  snprintf(text, sizeof text, "%scluster(workers_per_group = 3, servers_per_group = 2)\n", source(mlp, NULL));
   SngPlan *p = compile(text, &msgs, NULL);
-  cr_expect_null(p);
-  cr_expect_not_null(strstr(msgs, "this version runs one worker and one server; workers_per_group = 2"), "%s", msgs);
+  cr_assert_not_null(p, "%s", msgs);
+  cr_expect_eq(p->ngraphs, 3, "one graph per worker");
+  cr_expect_eq(p->nunits, 5, "3 workers and 2 servers");
+  int rows = 0;
+  for (int w = 0; w < 3; w++)
+    for (int t = 0; t < p->graphs[w].ntensors; t++)
+      if (p->graphs[w].tensors[t].kind == SNG_TENSOR_INPUT && p->graphs[w].tensors[t].param == 1)
+        rows += (int)p->graphs[w].tensors[t].dims[0];
+  cr_expect_eq(rows, 8, "the batch of 8 split over the workers (3/3/2)");
+  int servers[2] = {0};
+  for (int i = 0; i < p->nslices; i++) servers[p->slices[i].server - 3]++;
+  cr_expect(servers[0] && servers[1], "both servers own slices");
   free(msgs);
+  sng_plan_free(p);
+}
+
+Test(compile, partition_options_are_checked) {
+  static const char *const bad[][2] = {
+      {"  x, y = input(d)\n  loss softmax_cross_entropy(dense(x, 3, partition = sideways), y)\n",
+       "partition must be batch, feature, none"},
+      {"  x, y = input(d)\n  loss softmax_cross_entropy(dense(x, 3, partition = auto), y)\n",
+       "auto is chosen for a whole net"},
+      {"  x, y = input(d)\n  loss softmax_cross_entropy(dense(x, 3), y, partition = feature)\n",
+       "cannot split by feature: each row needs all its scores"},
+  };
+  for (int i = 0; i < 3; i++) {
+    char *msgs, text[8192];
+    snprintf(text, sizeof text, "%scluster(workers_per_group = 2)\n", source(bad[i][0], NULL));
+    SngPlan *p = compile(text, &msgs, NULL);
+    cr_expect_null(p, "%s", bad[i][0]);
+    cr_expect_not_null(strstr(msgs, bad[i][1]), "%s: %s", bad[i][0], msgs);
+    free(msgs);
+    sng_plan_free(p);
+  }
 }
 
 Test(compile, identical_kernels_are_compiled_once) {

@@ -43,9 +43,9 @@ Test(shape, transposed_products) {
   SngIrNode *b = sng_ir_input(g, at(1, 1), "b", sng_shape2(4, 7), 0);
   SngIrNode *c = sng_ir_input(g, at(1, 1), "c", sng_shape2(9, 6), 0);
   SngIrNode *ta = sng_ir_op2(g, SNG_OP_MATMUL, at(1, 1), a, b); /* a^T b: [6,7] */
-  ta->iattr[0] = 1;
+  ta->attr.matmul.trans_a = 1;
   SngIrNode *tb = sng_ir_op2(g, SNG_OP_MATMUL, at(1, 1), a, c); /* a c^T: [4,9] */
-  tb->iattr[1] = 1;
+  tb->attr.matmul.trans_b = 1;
   char *msgs;
   cr_assert_eq(run_shape(g, &msgs), 0, "%s", msgs);
   cr_expect(sng_shape_eq(ta->shape, sng_shape2(6, 7)));

@@ -135,14 +135,14 @@ Test(grad, elementwise_arithmetic) {
   SngJob *job = sng_job_new();
   SngLoc loc = {"t", 1, 1};
   job->source = "t";
-  job->data = (SngPlanData){.name = "d", .format = "idx", .batch = 4, .scale = 1, .sample_dims = {3}, .classes = 3};
+  job->data = (SngPlanData){.name = "d", .format = "idx", .batch = 4, .scale = 1, .sample_rank = 1, .sample_dims = {3}, .classes = 3};
   job->updater = (SngPlanUpdater){.kind = SNG_UPD_SGD, .lr = 0.1, .kernel = -1};
   job->train = (SngPlanTrain){.net = "t", .alg = "bp", .steps = 1, .display_every = 1};
-  job->cluster = (SngCluster){1, 1, 1, 1, 1};
+  job->cluster = (SngPlanCluster){1, 1, 1, 1, SNG_FW_SANDBLASTER};
   SngIrGraph *g = job->net = sng_ir_graph_new("t");
   SngIrNode *x = sng_ir_input(g, loc, "x", sng_shape2(4, 3), 0);
   SngIrNode *y = sng_ir_input(g, loc, "y", sng_shape1(4), 1);
-  y->iattr[1] = 3;
+  y->attr.input.classes = 3;
   SngIrNode *a = sng_ir_param(g, loc, "a", sng_shape2(4, 3)), *b = sng_ir_param(g, loc, "b", sng_shape2(4, 3));
   a->init = b->init = (SngInit){SNG_INIT_UNIFORM, -1, 1};
   SngIrNode *ab = sng_ir_op2(g, SNG_OP_MUL, loc, a, b);

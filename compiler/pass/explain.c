@@ -1,0 +1,125 @@
+/* explain.c - what a step costs, worker by worker (singac --explain), from the partitioned,
+ * differentiated and memory-planned graph.
+ *
+ * Bytes moved per step are counted the way the runtime's transport counts them: every
+ * bridge carries its tensor from one worker to another, and every parameter piece a
+ * worker holds goes up to the stub as a gradient and comes back as fresh values.  So
+ * replicating a parameter over W workers (batch) moves it 2W times, slicing it (feature)
+ * moves it twice, at the price of the bridges that re-lay activations around the layer.
+ * partition = auto minimises exactly this number (partition.c).
+ */
+#include "sng_pass.h"
+
+#include <stdlib.h>
+
+static int64_t tensor_bytes(const SngIrNode *n) { return sng_shape_numel(n->shape) * 4; }
+
+static int64_t flops_of(const SngIrNode *n) {
+  if (n->dead || sng_op_has(n->op, OPF_SOURCE)) return 0;
+  if (n->op == SNG_OP_MATMUL) {
+    const SngIrNode *a = n->src[0];
+    int64_t rows = a->shape.d[0], cols = sng_shape_numel(a->shape) / (rows ? rows : 1);
+    int64_t k = n->attr.matmul.trans_a ? rows : cols;
+    return 2 * sng_shape_numel(n->shape) * k;
+  }
+  if (sng_op_has(n->op, OPF_COMM | OPF_CONN)) return 0;
+  if (sng_op_has(n->op, OPF_ROWWISE)) return 5 * sng_shape_numel(n->src[0]->shape);
+  if (n->op == SNG_OP_REDUCE_ROWS) return sng_shape_numel(n->src[0]->shape);
+  return sng_shape_numel(n->shape);
+}
+
+int64_t sng_pass_step_bytes(const SngIrGraph *g, SngCost *per) {
+  int64_t total = 0;
+  for (int i = 0; i < g->nnodes; i++) {
+    const SngIrNode *n = g->nodes[i];
+    if (n->dead) continue;
+    if (per) per[n->worker].flops += flops_of(n);
+    if (n->op == SNG_OP_BRIDGE) {
+      int64_t b = tensor_bytes(n);
+      total += b;
+      if (per) per[n->attr.bridge.from].sent += b, per[n->worker].received += b;
+    } else if (n->op == SNG_OP_PARAM && n->param_grad) {
+      int64_t b = tensor_bytes(n);
+      total += 2 * b;
+      if (per) per[n->worker].sent += b, per[n->worker].received += b, per[n->worker].peak_bytes += b;
+    }
+  }
+  return total;
+}
+
+/* Elements of param piece n (a box of the whole parameter) that fall in each slice's server:
+ * walks the box's contiguous runs in the flattened parameter. */
+static void piece_to_servers(const SngIrNode *n, const SngJob *job, int pidx, int64_t *to_unit) {
+  const SngIrNode *whole = n->attr.param.whole;
+  int rank = whole->shape.rank;
+  int64_t stride[SNG_MAX_RANK], idx[SNG_MAX_RANK] = {0};
+  stride[rank - 1] = 1;
+  for (int i = rank - 2; i >= 0; i--) stride[i] = stride[i + 1] * whole->shape.d[i + 1];
+  int64_t runs = sng_shape_numel(n->shape) / n->shape.d[rank - 1], len = n->shape.d[rank - 1];
+  for (int64_t r = 0; r < runs; r++) {
+    int64_t a = 0;
+    for (int i = 0; i < rank; i++) a += (n->at[i] + idx[i]) * stride[i];
+    for (int s = 0; s < job->nslices; s++) {
+      const SngPlanSlice *sl = &job->slices[s];
+      if (sl->param != pidx) continue;
+      int64_t lo = a > sl->offset ? a : sl->offset, hi = a + len < sl->offset + sl->len ? a + len : sl->offset + sl->len;
+      if (hi > lo) to_unit[sl->server] += 4 * (hi - lo);
+    }
+    for (int i = rank - 2; i >= 0; i--) { /* next run: odometer over the outer dimensions */
+      if (++idx[i] < n->shape.d[i]) break;
+      idx[i] = 0;
+    }
+  }
+}
+
+static double mib(int64_t b) { return (double)b / (1024.0 * 1024.0); }
+
+void sng_pass_explain(FILE *out, const SngJob *job) {
+  const SngIrGraph *g = job->net, *whole = job->whole ? job->whole : g;
+  int nw = g->nworkers, nu = nw + job->cluster.servers_per_group;
+  SngCost *per = sng_calloc((size_t)nw, sizeof *per);
+  int64_t total = sng_pass_step_bytes(g, per);
+  int64_t *link = sng_calloc((size_t)nu * (size_t)nu, sizeof *link); /* link[from * nu + to] */
+  int *pidx = sng_calloc((size_t)whole->nnodes + 1, sizeof *pidx);
+  for (int i = 0, k = 0; i < whole->nnodes; i++)
+    if (whole->nodes[i]->op == SNG_OP_PARAM && !whole->nodes[i]->dead) pidx[i] = k++;
+  int64_t *to = sng_calloc((size_t)nu, sizeof *to);
+  for (int i = 0; i < g->nnodes; i++) {
+    const SngIrNode *n = g->nodes[i];
+    if (n->dead) continue;
+    if (n->op == SNG_OP_BRIDGE) link[n->attr.bridge.from * (size_t)nu + n->worker] += tensor_bytes(n);
+    if (n->op == SNG_OP_PARAM && n->param_grad && n->attr.param.whole) {
+      for (int u = 0; u < nu; u++) to[u] = 0;
+      piece_to_servers(n, job, pidx[n->attr.param.whole->id], to);
+      for (int u = nw; u < nu; u++) link[n->worker * (size_t)nu + u] += to[u], link[u * (size_t)nu + n->worker] += to[u];
+    }
+  }
+  static const char *const fw[] = {"sandblaster", "allreduce"};
+  fprintf(out, "explain %s: %d worker%s, %d server%s (%s), batch %lld\n", g->name, nw, nw == 1 ? "" : "s",
+          job->cluster.servers_per_group, job->cluster.servers_per_group == 1 ? "" : "s",
+          fw[job->cluster.framework % 2], (long long)job->data.batch);
+  fprintf(out, "  worker   GFLOP/step   peak MiB   sent MiB   recv MiB\n");
+  for (int w = 0; w < nw; w++)
+    fprintf(out, "  %6d %12.4f %10.2f %10.2f %10.2f\n", w, (double)per[w].flops / 1e9,
+            mib(per[w].peak_bytes + (g->arena_bytes ? g->arena_bytes[w] : 0)), mib(per[w].sent), mib(per[w].received));
+  int bf = 0, bt = 0;
+  for (int f = 0; f < nu; f++)
+    for (int t = 0; t < nu; t++)
+      if (link[f * nu + t] > link[bf * nu + bt]) bf = f, bt = t;
+  char a[32], b[32];
+  snprintf(a, sizeof a, bf < nw ? "worker %d" : "server %d", bf < nw ? bf : bf - nw);
+  snprintf(b, sizeof b, bt < nw ? "worker %d" : "server %d", bt < nw ? bt : bt - nw);
+  if (link[bf * nu + bt]) fprintf(out, "  busiest link: %s -> %s, %lld B/step\n", a, b, (long long)link[bf * nu + bt]);
+  fprintf(out, "  moved per step: %lld B (bridges and parameter traffic)\n", (long long)total);
+  fputs("  layers:", out);
+  for (int i = 0; i < g->nlayers; i++) fprintf(out, " %s=%s", g->layers[i].name, sng_part_name(g->layers[i].part));
+  fputc('\n', out);
+  if (job->autorep.ran)
+    fprintf(out, "  partition = auto: %lld B/step chosen; all batch %lld B, all feature %lld B (%d choices tried%s)\n",
+            (long long)job->autorep.chosen, (long long)job->autorep.all_batch, (long long)job->autorep.all_feature,
+            job->autorep.searched, job->autorep.exact ? ", exact" : ", coordinate descent");
+  free(to);
+  free(pidx);
+  free(link);
+  free(per);
+}

@@ -1,0 +1,370 @@
+/* group.c - one worker group and its servers, as threads of one process, driven by the
+ * plan's unit table (runtime.md, reference.md §5).
+ *
+ * Workers: one thread per worker graph.  Each step the driver fills the whole batch, the
+ * workers copy their rows (a worker's INPUT tensors say which), run forward and backward,
+ * and hand every parameter piece's gradient to the stub as soon as it is final.  Bridges
+ * move activations and gradients between workers inside the step (runtime/comm).
+ * Stub: sums the gradients of the workers that share a parameter (replicas under batch
+ * partition), or places each worker's slice (feature partition), and when every share of a
+ * parameter is in, sends one UPDATE message per slice to the server that owns it.
+ * Servers: own the parameter values and updater state of their slices; apply the update
+ * kernel and reply.  When every slice of a parameter is updated the stub refreshes the
+ * workers' slices of it (a whole piece is the servers' memory itself, as SINGA's
+ * share_memory) and counts the parameter done for each worker holding it.  A worker ends its
+ * step when all its parameters are done, so the group is synchronous: sandblaster and
+ * allreduce differ only in where the servers sit.
+ */
+#include "group.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { MODE_TRAIN = SNG_EXEC_TRAIN, MODE_TEST = SNG_EXEC_TEST, MODE_QUIT = 2 };
+
+static int64_t numel(int32_t rank, const int64_t *d) {
+  int64_t n = 1;
+  for (int i = 0; i < rank; i++) n *= d[i];
+  return n;
+}
+
+/* ---- stub ---- */
+
+static void stub_release(void *ctx, int param) {
+  GWorker *w = ctx;
+  SngGroup *g = w->grp;
+  GParam *q = &g->par[param];
+  const SngPlanTensor *t = w->grad_t[param];
+  float *grad = w->grad[param];
+  sng_comm_count(g->comm, numel(t->rank, t->dims) * 4); /* the gradient goes up to the stub */
+  pthread_mutex_lock(&q->mu);
+  if (q->agg != grad) { /* not the single share itself */
+    const SngPlanParam *pp = &g->p->params[param];
+    static const int64_t zero[4];
+    int add = q->replicas && q->count > 0;
+    sng_rt_box_copy(q->agg, pp->dims, t->start, grad, t->dims, zero, t->dims, t->rank, add);
+  }
+  int complete = ++q->count == q->shares;
+  if (complete) q->count = 0;
+  pthread_mutex_unlock(&q->mu);
+  if (complete)
+    for (int s = q->slice0; s < q->slice0 + q->nslices; s++) {
+      const SngPlanSlice *sl = &g->p->slices[s];
+      sng_comm_send(g->comm, sl->server, (SngMsg){SNG_MSG_UPDATE, s, g->step, q->agg + sl->offset, sl->len});
+    }
+}
+
+/* the server's reply for slice s */
+static void stub_reply(SngGroup *g, int s) {
+  int param = g->p->slices[s].param;
+  GParam *q = &g->par[param];
+  pthread_mutex_lock(&q->mu);
+  int done = ++q->updated == q->nslices;
+  if (done) q->updated = 0;
+  pthread_mutex_unlock(&q->mu);
+  if (!done) return;
+  static const int64_t zero[4];
+  for (int i = 0; i < g->nw; i++) {
+    GWorker *w = &g->w[i];
+    const SngPlanTensor *t = w->param_t[param];
+    if (!t) continue;
+    if (w->own[param]) /* a slice of the parameter: copy the fresh values in */
+      sng_rt_box_copy(w->own[param], t->dims, zero, q->value, g->p->params[param].dims, t->start, t->dims, t->rank, 0);
+    sng_comm_count(g->comm, numel(t->rank, t->dims) * 4); /* fresh values down to the worker */
+    pthread_mutex_lock(&w->mu);
+    if (--w->pending == 0) pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+  }
+}
+
+/* ---- transport for the executor's BRIDGE ops ---- */
+
+static void bridge(void *ctx, const SngPlanOp *op, float *data, int64_t bytes) {
+  GWorker *w = ctx;
+  if (op->nin) sng_comm_bridge_send(w->grp->comm, (int)op->iattr[0], data, bytes);
+  else sng_comm_bridge_recv(w->grp->comm, (int)op->iattr[0], data, bytes);
+}
+
+/* ---- threads ---- */
+
+double sng_group_lr(const SngPlanUpdater *u, int64_t step) {
+  if (u->schedule == SNG_SCHED_STEP && u->sched_every > 0) return u->lr * pow(u->sched_gamma, (double)(step / u->sched_every));
+  return u->lr;
+}
+
+static void *server_main(void *arg) {
+  GServer *sv = arg;
+  SngGroup *g = sv->grp;
+  const SngPlan *p = g->p;
+  for (;;) {
+    SngMsg m = sng_comm_recv(g->comm, sv->unit);
+    if (m.kind == SNG_MSG_QUIT) break;
+    const SngPlanSlice *sl = &p->slices[m.slice];
+    const SngPlanParam *pp = &p->params[sl->param];
+    GParam *q = &g->par[sl->param];
+    float scalars[3] = {(float)(sng_group_lr(&p->updater, m.version - 1) * pp->lr_mult),
+                        (float)(p->updater.weight_decay * pp->wd_mult), 1.0f};
+    float *bufs[3] = {q->value + sl->offset, (float *)m.payload, q->state ? q->state + sl->offset : NULL};
+    double t0 = g->profile ? sng_now() : 0;
+    g->update(bufs, scalars, 1, sl->len);
+    if (g->profile) sv->t_update += sng_now() - t0;
+    stub_reply(g, m.slice);
+  }
+  return NULL;
+}
+
+static void fill_inputs(GWorker *w) {
+  SngGroup *g = w->grp;
+  int64_t sample = g->sample;
+  for (int k = 0; k < w->ninputs; k++) {
+    const SngPlanTensor *t = w->input_t[k];
+    int64_t row0 = t->start[0], rows = t->dims[0];
+    if (t->param == 0) memcpy(w->input[k], g->x + row0 * sample, (size_t)(rows * sample) * sizeof(float));
+    else memcpy(w->input[k], g->y + row0, (size_t)rows * sizeof(float));
+  }
+}
+
+static void *worker_main(void *arg) {
+  GWorker *w = arg;
+  SngGroup *g = w->grp;
+  for (;;) {
+    pthread_barrier_wait(&g->start);
+    if (g->mode == MODE_QUIT) break;
+    fill_inputs(w);
+    if (g->mode == MODE_TRAIN) {
+      pthread_mutex_lock(&w->mu);
+      w->pending = w->nheld;
+      pthread_mutex_unlock(&w->mu);
+      sng_exec_run(w->exec, SNG_EXEC_TRAIN, stub_release, w);
+      double t0 = sng_now();
+      pthread_mutex_lock(&w->mu);
+      while (w->pending) pthread_cond_wait(&w->cv, &w->mu);
+      pthread_mutex_unlock(&w->mu);
+      w->t_wait += sng_now() - t0;
+    } else sng_exec_run(w->exec, SNG_EXEC_TEST, NULL, NULL);
+    pthread_barrier_wait(&g->end);
+  }
+  return NULL;
+}
+
+/* ---- set-up ---- */
+
+static int bind_worker(SngGroup *g, int i, char *err, size_t errlen) {
+  const SngPlan *p = g->p;
+  GWorker *w = &g->w[i];
+  const SngPlanGraph *pg = &p->graphs[i];
+  w->grp = g;
+  w->graph = pg;
+  pthread_mutex_init(&w->mu, NULL);
+  pthread_cond_init(&w->cv, NULL);
+  if (!(w->exec = sng_exec_new(p, i, g->jit, g->values, err, errlen))) return -1;
+  sng_exec_set_comm(w->exec, bridge, w);
+  w->param_t = sng_calloc((size_t)p->nparams + 1, sizeof *w->param_t);
+  w->grad_t = sng_calloc((size_t)p->nparams + 1, sizeof *w->grad_t);
+  w->grad = sng_calloc((size_t)p->nparams + 1, sizeof *w->grad);
+  w->own = sng_calloc((size_t)p->nparams + 1, sizeof *w->own);
+  w->input_t = sng_calloc((size_t)pg->ntensors + 1, sizeof *w->input_t);
+  w->input = sng_calloc((size_t)pg->ntensors + 1, sizeof *w->input);
+  static const int64_t zero[4];
+  for (int t = 0; t < pg->ntensors; t++) {
+    const SngPlanTensor *ten = &pg->tensors[t];
+    if (ten->kind == SNG_TENSOR_PARAM) {
+      w->param_t[ten->param] = ten;
+      w->nheld++;
+      if (!sng_exec_piece_is_whole(p, ten)) {
+        w->own[ten->param] = sng_exec_tensor_at(w->exec, t);
+        sng_rt_box_copy(w->own[ten->param], ten->dims, zero, g->par[ten->param].value, p->params[ten->param].dims,
+                        ten->start, ten->dims, ten->rank, 0);
+      }
+    } else if (ten->kind == SNG_TENSOR_GRAD) {
+      w->grad_t[ten->param] = ten;
+      w->grad[ten->param] = sng_exec_tensor_at(w->exec, t);
+    } else if (ten->kind == SNG_TENSOR_INPUT) {
+      w->input_t[w->ninputs] = ten;
+      w->input[w->ninputs++] = sng_exec_tensor_at(w->exec, t);
+    }
+  }
+  w->loss = sng_exec_tensor_at(w->exec, pg->loss);
+  w->metric = sng_exec_tensor_at(w->exec, pg->metric);
+  return 0;
+}
+
+static void init_param(SngGroup *g, int i) {
+  const SngPlanParam *pp = &g->p->params[i];
+  GParam *q = &g->par[i];
+  int64_t n = numel(pp->rank, pp->dims);
+  q->size = n;
+  q->value = g->values[i] = sng_alloc_aligned((size_t)n * 4 + 64);
+  q->state = g->p->updater.nstate ? sng_alloc_aligned((size_t)n * 4 * (size_t)g->p->updater.nstate + 64) : NULL;
+  if (q->state) memset(q->state, 0, (size_t)n * 4 * (size_t)g->p->updater.nstate);
+  pthread_mutex_init(&q->mu, NULL);
+  /* each parameter draws from its own stream: (seed, name) fixes its values, whatever the partition */
+  uint64_t h = g->p->train.seed * 0x9e3779b97f4a7c15ull;
+  for (const char *s = pp->name; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+  SngRng rng;
+  sng_rng_seed(&rng, h);
+  for (int64_t k = 0; k < n; k++) {
+    double v = pp->init_a;
+    if (pp->init == SNG_PINIT_UNIFORM) v = pp->init_a + (pp->init_b - pp->init_a) * sng_rng_uniform(&rng);
+    else if (pp->init == SNG_PINIT_GAUSSIAN) v = pp->init_a + pp->init_b * sng_rng_gaussian(&rng);
+    q->value[k] = (float)v;
+  }
+  for (int s = 0; s < g->p->nslices; s++)
+    if (g->p->slices[s].param == i) {
+      if (!q->nslices) q->slice0 = s;
+      q->nslices++;
+    }
+}
+
+/* who shares each parameter, and where the stub sums their gradients */
+static void plan_shares(SngGroup *g) {
+  for (int i = 0; i < g->p->nparams; i++) {
+    GParam *q = &g->par[i];
+    int whole = 0;
+    float *only = NULL;
+    for (int k = 0; k < g->nw; k++)
+      if (g->w[k].param_t[i]) {
+        q->shares++;
+        whole += sng_exec_piece_is_whole(g->p, g->w[k].param_t[i]);
+        only = g->w[k].grad[i];
+      }
+    q->replicas = whole == q->shares;
+    if (q->shares == 1 && whole == 1) q->agg = only; /* one whole share: its gradient, no copy */
+    else q->agg = q->own_agg = sng_alloc_aligned((size_t)q->size * 4 + 64);
+  }
+}
+
+SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
+  SngGroup *g = sng_calloc(1, sizeof *g);
+  g->p = p;
+  g->nw = p->ngraphs;
+  g->ns = p->nunits - p->ngraphs;
+  int nunits = p->nunits;
+  for (int i = 0; i < p->nunits; i++)
+    if (p->units[i].kind == SNG_UNIT_WORKER && p->units[i].graph != i) {
+      snprintf(err, errlen, "plan: unit %d is worker of graph %d; this runtime wants workers first, in graph order", i,
+               p->units[i].graph);
+      free(g);
+      return NULL;
+    }
+  g->sample = numel(p->data.sample_rank, p->data.sample_dims);
+  g->values = sng_calloc((size_t)p->nparams + 1, sizeof *g->values);
+  g->par = sng_calloc((size_t)p->nparams + 1, sizeof *g->par);
+  for (int i = 0; i < p->nparams; i++) init_param(g, i);
+  /* bridge channels and their sizes */
+  int nch = 0;
+  for (int k = 0; k < p->ngraphs; k++)
+    for (int o = 0; o < p->graphs[k].nops; o++)
+      if (p->graphs[k].ops[o].op == SNG_OP_BRIDGE && p->graphs[k].ops[o].iattr[0] + 1 > nch)
+        nch = (int)p->graphs[k].ops[o].iattr[0] + 1;
+  int64_t *chb = sng_calloc((size_t)nch + 1, sizeof *chb);
+  for (int k = 0; k < p->ngraphs; k++)
+    for (int o = 0; o < p->graphs[k].nops; o++) {
+      const SngPlanOp *op = &p->graphs[k].ops[o];
+      if (op->op != SNG_OP_BRIDGE || !op->nin) continue;
+      const SngPlanTensor *t = &p->graphs[k].tensors[op->in[0]];
+      chb[op->iattr[0]] = numel(t->rank, t->dims) * 4;
+    }
+  g->comm = sng_comm_new(nunits, nch, chb);
+  free(chb);
+  g->x = g->xbuf = sng_alloc_aligned((size_t)(p->data.batch * g->sample) * 4 + 64);
+  g->y = g->ybuf = sng_alloc_aligned((size_t)p->data.batch * 4 + 64);
+  memset(g->xbuf, 0, (size_t)(p->data.batch * g->sample) * 4);
+  memset(g->ybuf, 0, (size_t)p->data.batch * 4);
+  if (!(g->jit = sng_jit_new(err, errlen))) goto fail;
+  g->w = sng_calloc((size_t)g->nw + 1, sizeof *g->w);
+  for (int i = 0; i < g->nw; i++)
+    if (bind_worker(g, i, err, errlen)) goto fail;
+  g->update = sng_exec_update_fn(g->w[0].exec);
+  plan_shares(g);
+  /* OpenBLAS threads: the cores shared among the workers, so W workers never oversubscribe */
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  g->blas_threads = (int)(cores / g->nw > 0 ? cores / g->nw : 1);
+  openblas_set_num_threads(g->blas_threads); /* global to OpenBLAS, whichever thread calls */
+  pthread_barrier_init(&g->start, NULL, (unsigned)g->nw + 1);
+  pthread_barrier_init(&g->end, NULL, (unsigned)g->nw + 1);
+  g->srv = sng_calloc((size_t)g->ns + 1, sizeof *g->srv);
+  for (int s = 0; s < g->ns; s++) {
+    g->srv[s] = (GServer){g, g->nw + s, 0, 0};
+    pthread_create(&g->srv[s].thread, NULL, server_main, &g->srv[s]);
+  }
+  for (int i = 0; i < g->nw; i++) pthread_create(&g->w[i].thread, NULL, worker_main, &g->w[i]);
+  g->running = 1;
+  return g;
+fail:
+  sng_group_free(g);
+  return NULL;
+}
+
+void sng_group_set_threads(SngGroup *g, int threads) {
+  if (threads > 0) openblas_set_num_threads(g->blas_threads = threads);
+}
+
+void sng_group_run(SngGroup *g, int mode, const float *x, const float *y) {
+  g->mode = mode;
+  g->x = x, g->y = y;
+  if (mode == MODE_TRAIN) g->step++;
+  pthread_barrier_wait(&g->start);
+  pthread_barrier_wait(&g->end);
+}
+
+/* Sums this step's per-row loss and metric over the first `rows` rows of the batch. */
+void sng_group_sums(const SngGroup *g, int64_t rows, double *loss, double *metric) {
+  *loss = *metric = 0;
+  for (int i = 0; i < g->nw; i++) {
+    const GWorker *w = &g->w[i];
+    const SngPlanGraph *pg = w->graph;
+    if (w->loss) {
+      const SngPlanTensor *t = &pg->tensors[pg->loss];
+      for (int64_t r = 0; r < t->dims[0] && t->start[0] + r < rows; r++) *loss += w->loss[r];
+    }
+    if (w->metric) {
+      const SngPlanTensor *t = &pg->tensors[pg->metric];
+      for (int64_t r = 0; r < t->dims[0] && t->start[0] + r < rows; r++) *metric += w->metric[r];
+    }
+  }
+}
+
+void sng_group_free(SngGroup *g) {
+  if (!g) return;
+  if (g->running) {
+    g->mode = MODE_QUIT;
+    pthread_barrier_wait(&g->start);
+    for (int i = 0; i < g->nw; i++) pthread_join(g->w[i].thread, NULL);
+    for (int s = 0; s < g->ns; s++) sng_comm_send(g->comm, g->nw + s, (SngMsg){.kind = SNG_MSG_QUIT});
+    for (int s = 0; s < g->ns; s++) pthread_join(g->srv[s].thread, NULL);
+    pthread_barrier_destroy(&g->start);
+    pthread_barrier_destroy(&g->end);
+  }
+  for (int i = 0; g->w && i < g->nw; i++) {
+    GWorker *w = &g->w[i];
+    sng_exec_free(w->exec);
+    free(w->param_t), free(w->grad_t), free(w->grad), free(w->own), free(w->input_t), free(w->input);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+  }
+  for (int i = 0; g->par && i < g->p->nparams; i++) {
+    free(g->par[i].value), free(g->par[i].state), free(g->par[i].own_agg);
+    pthread_mutex_destroy(&g->par[i].mu);
+  }
+  free(g->w), free(g->srv), free(g->par), free(g->values), free(g->xbuf), free(g->ybuf);
+  sng_comm_free(g->comm);
+  sng_jit_free(g->jit);
+  free(g);
+}
+
+/* ---- the test API ---- */
+
+double sng_group_step(SngGroup *g, const float *x, const float *y) {
+  sng_group_run(g, MODE_TRAIN, x, y);
+  double loss, metric;
+  sng_group_sums(g, g->p->data.batch, &loss, &metric);
+  return loss / (double)g->p->data.batch;
+}
+
+const float *sng_group_param(SngGroup *g, int i) { return g->par[i].value; }
+const float *sng_group_grad(SngGroup *g, int i) { return g->par[i].agg; }
+int64_t sng_group_bytes(const SngGroup *g) { return sng_comm_bytes(g->comm); }

@@ -1,0 +1,69 @@
+/* group.h - private to runtime/exec: the group runtime's state (group.c), read by the
+ * training driver (train.c). */
+#ifndef SNG_EXEC_GROUP_H
+#define SNG_EXEC_GROUP_H
+
+#include "internal.h"
+#include "sng_comm.h"
+
+#include <pthread.h>
+
+typedef struct GWorker {
+  struct SngGroup *grp;
+  const SngPlanGraph *graph;
+  SngExec *exec;
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int pending, nheld;                   /* parameters not yet updated this step / held */
+  const SngPlanTensor **param_t, **grad_t;   /* per plan param: this worker's piece, or NULL */
+  float **grad, **own;                  /* its gradient; its own values buffer if a slice */
+  const SngPlanTensor **input_t;
+  float **input;
+  int ninputs;
+  float *loss, *metric;
+  double t_wait;                        /* profile: waiting for the servers */
+} GWorker;
+
+typedef struct GServer {
+  struct SngGroup *grp;
+  int unit;
+  pthread_t thread;
+  double t_update;                      /* profile: seconds in update kernels */
+} GServer;
+
+typedef struct GParam {                 /* the stub's entry, and the servers' memory */
+  pthread_mutex_t mu;
+  float *value, *state;                 /* the whole parameter: values, updater state */
+  float *agg, *own_agg;                 /* gradient summed over shares (own_agg: our buffer) */
+  int64_t size;
+  int shares, count;                    /* workers holding a piece; arrived this step */
+  int replicas;                         /* every piece is the whole parameter (batch): sum */
+  int slice0, nslices, updated;         /* its slices in plan->slices; updated this step */
+} GParam;
+
+struct SngGroup {
+  const SngPlan *p;
+  SngJit *jit;
+  SngComm *comm;
+  int nw, ns, running, blas_threads, profile;
+  GWorker *w;
+  GServer *srv;
+  GParam *par;
+  float **values;
+  SngKernelFn update;
+  pthread_barrier_t start, end;
+  int mode;
+  int64_t step, sample;                 /* training steps begun; values per sample */
+  const float *x, *y;                   /* the whole batch of this step */
+  float *xbuf, *ybuf;
+};
+
+/* Runs one step of every worker on (x, y): mode SNG_EXEC_TRAIN or SNG_EXEC_TEST. */
+void sng_group_run(SngGroup *g, int mode, const float *x, const float *y);
+/* Sums of the per-row loss and metric over the batch's first `rows` rows. */
+void sng_group_sums(const SngGroup *g, int64_t rows, double *loss, double *metric);
+void sng_group_set_threads(SngGroup *g, int threads);
+double sng_group_lr(const SngPlanUpdater *u, int64_t step);
+
+#endif

@@ -1,0 +1,14 @@
+/* internal.h - the built-in layers' build functions, for the table in layers.c; never
+ * included outside stdlib/layers. */
+#ifndef SNG_STD_LAYERS_INTERNAL_H
+#define SNG_STD_LAYERS_INTERNAL_H
+
+#include "sng_std.h"
+
+int sng_std_build_input(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);     /* input.c */
+int sng_std_build_dense(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);     /* dense.c */
+int sng_std_build_relu(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);      /* relu.c */
+int sng_std_build_sxent(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);     /* loss.c */
+int sng_std_build_accuracy(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);  /* loss.c */
+
+#endif
