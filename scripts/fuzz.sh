@@ -18,7 +18,7 @@ flags=(-std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -fsanitize=fuzzer,address,undef
 flex --header-file="$out/lexer.h" -o "$out/lexer.c" lang/lexer.l
 bison -Wall --defines="$out/parser.h" -o "$out/parser.c" lang/parser.y
 clang-14 "${flags[@]}" -o "$out/fuzz_parser" tests/fuzz/fuzz_parser.c lang/*.c "$out/lexer.c" "$out/parser.c" runtime/core/core.c -lm
-clang-14 "${flags[@]}" -o "$out/fuzz_plan" tests/fuzz/fuzz_plan.c runtime/plan/*.c runtime/core/core.c -lz -lm
+clang-14 "${flags[@]}" -o "$out/fuzz_plan" tests/fuzz/fuzz_plan.c runtime/plan/*.c stdlib/ops.c runtime/core/core.c -lz -lm
 mkdir -p "$out/corpus-parser" "$out/corpus-plan"
 cp -n examples/*.sng tests/lang/errors/*.sng "$out/corpus-parser/" 2>/dev/null || true
 [ -e build/singac ] && build/singac examples/mlp.sng -o "$out/corpus-plan/mlp.plan" 2>/dev/null || true

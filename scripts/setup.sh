@@ -5,7 +5,8 @@
 set -euo pipefail
 
 pkgs=(cmake ninja-build gcc make pkg-config flex bison llvm-19-dev zlib1g-dev
-      libopenblas-dev libcriterion-dev openmpi-bin libopenmpi-dev dataset-fashion-mnist)
+      libopenblas-dev libcriterion-dev openmpi-bin libopenmpi-dev dataset-fashion-mnist
+      graphviz)   # graphviz: the tests render singac --dump-dot with dot
 [ "${1:-}" = "--bench" ] && pkgs+=(python3-torch)
 
 missing=()

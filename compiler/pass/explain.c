@@ -72,7 +72,13 @@ static void piece_to_servers(const SngIrNode *n, const SngJob *job, int pidx, in
   }
 }
 
-static double mib(int64_t b) { return (double)b / (1024.0 * 1024.0); }
+/* "812 B", "9.6 KiB", "12.3 MiB" into buf */
+static const char *human(int64_t b, char *buf, size_t n) {
+  if (b < 1024) snprintf(buf, n, "%lld B", (long long)b);
+  else if (b < 1024 * 1024) snprintf(buf, n, "%.1f KiB", (double)b / 1024.0);
+  else snprintf(buf, n, "%.1f MiB", (double)b / (1024.0 * 1024.0));
+  return buf;
+}
 
 void sng_pass_explain(FILE *out, const SngJob *job) {
   const SngIrGraph *g = job->net, *whole = job->whole ? job->whole : g;
@@ -98,10 +104,13 @@ void sng_pass_explain(FILE *out, const SngJob *job) {
   fprintf(out, "explain %s: %d worker%s, %d server%s (%s), batch %lld\n", g->name, nw, nw == 1 ? "" : "s",
           job->cluster.servers_per_group, job->cluster.servers_per_group == 1 ? "" : "s",
           fw[job->cluster.framework % 2], (long long)job->data.batch);
-  fprintf(out, "  worker   GFLOP/step   peak MiB   sent MiB   recv MiB\n");
-  for (int w = 0; w < nw; w++)
-    fprintf(out, "  %6d %12.4f %10.2f %10.2f %10.2f\n", w, (double)per[w].flops / 1e9,
-            mib(per[w].peak_bytes + (g->arena_bytes ? g->arena_bytes[w] : 0)), mib(per[w].sent), mib(per[w].received));
+  fprintf(out, "  %-6s %12s %12s %12s %12s\n", "worker", "MFLOP/step", "peak memory", "sent", "received");
+  for (int w = 0; w < nw; w++) {
+    char pk[32], se[32], re[32];
+    fprintf(out, "  %-6d %12.3f %12s %12s %12s\n", w, (double)per[w].flops / 1e6,
+            human(per[w].peak_bytes + (g->arena_bytes ? g->arena_bytes[w] : 0), pk, sizeof pk),
+            human(per[w].sent, se, sizeof se), human(per[w].received, re, sizeof re));
+  }
   int bf = 0, bt = 0;
   for (int f = 0; f < nu; f++)
     for (int t = 0; t < nu; t++)

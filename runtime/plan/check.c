@@ -65,7 +65,8 @@ static const char *must(const SngPlanField *f, char *buf, size_t n) {
   return buf;
 }
 
-static int check_rec(const SngPlanCtx *c, const SngPlanRec *rec, const void *obj, const char *path);
+static int check_rec(const SngPlanCtx *c, const SngPlanRec *rec, const void *obj,
+                     const char *path);
 
 /* The path of a sub record: "graph 0" + "tensor 2 (h)" */
 static void sub_path(char *out, size_t n, const char *path, const SngPlanRec *sub, int64_t k,
@@ -121,7 +122,8 @@ static int check_field(const SngPlanCtx *c, const SngPlanField *f, const void *o
   return SNG_OK;
 }
 
-static int check_rec(const SngPlanCtx *c, const SngPlanRec *rec, const void *obj, const char *path) {
+static int check_rec(const SngPlanCtx *c, const SngPlanRec *rec, const void *obj,
+                     const char *path) {
   for (int i = 0; i < rec->nfields; i++)
     if (check_field(c, &rec->fields[i], obj, path)) return SNG_EFORMAT;
   return SNG_OK;

@@ -37,6 +37,9 @@ static const char *enum_name(const SngPlanField *f, int64_t v) {
 
 static void put_elem(FILE *out, const SngPlanField *f, const void *obj, int k) {
   const char *p = sng_plan_field_ptr(f, obj);
+  uint64_t u;
+  double d;
+  const char *s;
   switch (f->type) {
   case FT_I32: case FT_U32: case FT_I64: {
     int64_t v = sng_plan_field_int(f, obj, k);
@@ -44,15 +47,16 @@ static void put_elem(FILE *out, const SngPlanField *f, const void *obj, int k) {
     else fprintf(out, "%lld", (long long)v);
     break;
   }
-  case FT_U64: { uint64_t v; memcpy(&v, p + 8 * k, 8); fprintf(out, "%llu", (unsigned long long)v); break; }
-  case FT_F64: { double v; memcpy(&v, p + 8 * k, 8); fprintf(out, "%g", v); break; }
-  case FT_STR: { const char *s; memcpy(&s, p + k * sizeof s, sizeof s); fputs(str(s), out); break; }
+  case FT_U64: memcpy(&u, p + 8 * k, 8); fprintf(out, "%llu", (unsigned long long)u); break;
+  case FT_F64: memcpy(&d, p + 8 * k, 8); fprintf(out, "%g", d); break;
+  case FT_STR: memcpy(&s, p + k * sizeof s, sizeof s); fputs(str(s), out); break;
   case FT_BLOB: fprintf(out, "%lld bytes", (long long)sng_plan_field_used(f, obj)); break;
   case FT_I32V: {
     const int32_t *v;
     memcpy(&v, p, sizeof v);
     fputc('[', out);
-    for (int64_t i = 0; i < sng_plan_field_used(f, obj); i++) fprintf(out, "%s%d", i ? ", " : "", v[i]);
+    for (int64_t i = 0; i < sng_plan_field_used(f, obj); i++)
+      fprintf(out, "%s%d", i ? ", " : "", v[i]);
     fputc(']', out);
     break;
   }
@@ -125,31 +129,42 @@ static void print_counts(FILE *out, const char *label, const int *counts, const 
   fputc('\n', out);
 }
 
-static void describe_bridges(FILE *out, const SngPlanGraph *g) {
-  for (int i = 0; i < g->nops; i++) {
-    const SngPlanOp *o = &g->ops[i];
-    if (o->op != SNG_OP_BRIDGE) continue;
-    int send = o->nin == 1;
-    int32_t t = send ? o->in[0] : o->nout ? o->out[0] : -1;
-    if (t < 0 || t >= g->ntensors) continue;
-    const SngPlanTensor *x = &g->tensors[t];
-    fprintf(out, "  %s channel %lld %s worker %lld: %llu bytes (tensor %d %s)\n",
-            send ? "sends" : "receives", (long long)o->iattr[0], send ? "to" : "from",
-            (long long)o->iattr[1], (unsigned long long)numel(x->rank, x->dims) * 4, t, str(x->name));
+/* Per peer worker: how many bridges go each way and how many bytes they carry per step. */
+static void describe_bridges(FILE *out, const SngPlan *p, const SngPlanGraph *g) {
+  for (int64_t peer = 0; peer < p->cluster.workers_per_group; peer++) {
+    uint64_t n[2] = {0, 0}, bytes[2] = {0, 0};   /* [0] sent, [1] received */
+    for (int i = 0; i < g->nops; i++) {
+      const SngPlanOp *o = &g->ops[i];
+      if (o->op != SNG_OP_BRIDGE || o->iattr[1] != peer) continue;
+      int recv = o->nin == 0;
+      int32_t t = recv ? (o->nout ? o->out[0] : -1) : o->in[0];
+      if (t < 0 || t >= g->ntensors) continue;
+      n[recv]++;
+      bytes[recv] += numel(g->tensors[t].rank, g->tensors[t].dims) * 4;
+    }
+    if (n[0] || n[1])
+      fprintf(out, "  bridges with worker %lld: sends %llu (%llu bytes), receives %llu (%llu bytes)\n",
+              (long long)peer, (unsigned long long)n[0], (unsigned long long)bytes[0],
+              (unsigned long long)n[1], (unsigned long long)bytes[1]);
   }
 }
 
 static void describe_tensor_ref(FILE *out, const char *what, const SngPlanGraph *g, int32_t t) {
-  if (t >= 0 && t < g->ntensors) fprintf(out, "%s: tensor %d (%s)", what, t, str(g->tensors[t].name));
-  else fprintf(out, "%s: none", what);
+  if (t >= 0 && t < g->ntensors)
+    fprintf(out, "%s: tensor %d (%s)", what, t, str(g->tensors[t].name));
+  else
+    fprintf(out, "%s: none", what);
 }
 
 static void describe_graph(FILE *out, const SngPlan *p, int gi) {
   const SngPlanGraph *g = &p->graphs[gi];
-  const SngPlanField *kind = field(&sng_plan_rec_tensor, "kind"), *code = field(&sng_plan_rec_op, "op");
+  const SngPlanField *kind = field(&sng_plan_rec_tensor, "kind");
+  const SngPlanField *code = field(&sng_plan_rec_op, "op");
   int kinds[SNG_TENSOR__COUNT] = {0}, ops[SNG_OP__COUNT] = {0}, bwd = 0;
-  for (int i = 0; i < g->ntensors; i++)
-    if (g->tensors[i].kind >= 0 && g->tensors[i].kind < SNG_TENSOR__COUNT) kinds[g->tensors[i].kind]++;
+  for (int i = 0; i < g->ntensors; i++) {
+    int32_t k = g->tensors[i].kind;
+    if (k >= 0 && k < SNG_TENSOR__COUNT) kinds[k]++;
+  }
   for (int i = 0; i < g->nops; i++) {
     if (g->ops[i].op >= 0 && g->ops[i].op < SNG_OP__COUNT) ops[g->ops[i].op]++;
     bwd += g->ops[i].phase == SNG_PHASE_BACKWARD;
@@ -163,7 +178,7 @@ static void describe_graph(FILE *out, const SngPlan *p, int gi) {
   describe_tensor_ref(out, "  loss", g, g->loss);
   describe_tensor_ref(out, ", metric", g, g->metric);
   fputc('\n', out);
-  describe_bridges(out, g);
+  describe_bridges(out, p, g);
 }
 
 /* ---------------------------------------------------------------- kernels, params, slices */
@@ -187,7 +202,8 @@ static void describe_params(FILE *out, const SngPlan *p) {
   for (int i = 0; i < p->nparams; i++) {
     fprintf(out, "  param %d: ", i);
     print_fields(out, &sng_plan_rec_param, &p->params[i]);
-    fprintf(out, " (%llu values)\n", (unsigned long long)numel(p->params[i].rank, p->params[i].dims));
+    uint64_t n = numel(p->params[i].rank, p->params[i].dims);
+    fprintf(out, " (%llu values)\n", (unsigned long long)n);
   }
 }
 

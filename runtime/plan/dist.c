@@ -4,13 +4,13 @@
  * cluster's workers and servers with each graph run by exactly one worker, every bridge
  * channel must have exactly one send and one receive between two workers of one group that
  * name each other as peers and agree on the size, and the slices of each parameter must tile
- * it exactly, in order, each held by a server.  They run after the per-graph checks
- * (validate.c), so every index inside a graph is already known to be good.
+ * it exactly, in order, each held by a server.  The units are checked before the graphs
+ * (validate.c); bridges and slices after them, so every index inside a graph is already
+ * known to be good and every graph has its one worker unit.
  */
 #include "internal.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 static const char *str(const char *s) { return s ? s : "?"; }
 
@@ -100,7 +100,9 @@ static int by_channel(const void *a, const void *b) {
   return (x->op > y->op) - (x->op < y->op);
 }
 
-static const SngPlanOp *op_of(const SngPlan *p, const End *e) { return &p->graphs[e->graph].ops[e->op]; }
+static const SngPlanOp *op_of(const SngPlan *p, const End *e) {
+  return &p->graphs[e->graph].ops[e->op];
+}
 static bool sends(const SngPlan *p, const End *e) { return op_of(p, e)->nin == 1; }
 
 /* The elements a bridge end moves: its input when it sends, its output when it receives. */

@@ -4,7 +4,7 @@
  * FIELD, then including fields.def; the column words of fields.def (I32, LIST(tensor), USED(rank),
  * IN(lo, hi), ...) are macros that expand to designated initializers of SngPlanField, so a
  * line of the list becomes one row of the table, with offsetof and sizeof taken from the
- * struct itself.  Tables are built leaves first because LIST and REC point at sub records.
+ * struct itself.  LIST and REC rows point at the sub record's table (declared in internal.h).
  * The names of enum values live here too: they are what ENUM(...) ranges and prints.
  */
 #include "internal.h"
@@ -16,12 +16,15 @@
 
 /* ---- the names of enum values (sizes follow the enums where they have a __COUNT) ---- */
 
+/* the spelling of sng_op_info[].name, as an array because an ENUM range takes one */
 const char *const sng_plan_op_names[SNG_OP__COUNT] = {
 #define OP(name, ...) [SNG_OP_##name] = #name,
 #include "ops.def"
 #undef OP
 };
-static const char *const unit_kinds[] = {[SNG_UNIT_WORKER] = "worker", [SNG_UNIT_SERVER] = "server"};
+static const char *const unit_kinds[] = {
+  [SNG_UNIT_WORKER] = "worker", [SNG_UNIT_SERVER] = "server",
+};
 static const char *const tensor_kinds[SNG_TENSOR__COUNT] = {
   [SNG_TENSOR_TEMP] = "temp", [SNG_TENSOR_INPUT] = "input", [SNG_TENSOR_PARAM] = "param",
   [SNG_TENSOR_GRAD] = "grad", [SNG_TENSOR_BRIDGE] = "bridge", [SNG_TENSOR_STATE] = "state",
@@ -70,7 +73,7 @@ static const char *const frameworks[SNG_FW__COUNT] = {
   const SngPlanRec var = {label, sizeof(T), name_at, table, NELEM(table)}
 #define NAMED(T, m) (long)offsetof(T, m)
 
-/* ---- the tables, leaves first ---- */
+/* ---- the tables ---- */
 
 #define REC_T SngPlanUnit
 static const SngPlanField unit_fields[] = {

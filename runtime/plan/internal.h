@@ -18,8 +18,8 @@ enum {                       /* the payload's sections, in write order */
   SEC__COUNT
 };
 
-typedef enum {
-  FT_I32, FT_U32, FT_I64, FT_U64, FT_F64, FT_STR,   /* scalars or fixed arrays of them */
+typedef enum {             /* the scalars first: type <= FT_STR is a scalar or a fixed array */
+  FT_I32, FT_U32, FT_I64, FT_U64, FT_F64, FT_STR,
   FT_BLOB,                   /* const void * + size_t byte count */
   FT_I32V,                   /* int32_t * + int32_t count */
   FT_LIST,                   /* array of sub records + int32_t count */
@@ -83,7 +83,7 @@ const char *sng_plan_rec_name(const SngPlanRec *rec, const void *obj);
 void sng_plan_put(SngBuf *b, const SngPlanRec *rec, const void *obj, int section);
 void sng_plan_get(SngReader *r, SngArena *a, const SngPlanRec *rec, void *obj, int section);
 
-/* ---- checks (check.c, validate.c) ---- */
+/* ---- checks (check.c, validate.c, dist.c) ---- */
 
 typedef struct SngPlanCtx { const char *name; char *err; size_t errlen; } SngPlanCtx;
 
@@ -106,7 +106,8 @@ int64_t sng_plan_numel(int32_t rank, const int64_t *dims);
 static inline long long sng_plan_end(int64_t a, int64_t b) {
   return a > 0 && b > INT64_MAX - a ? INT64_MAX : (long long)(a + b);
 }
-/* The cluster-wide checks (dist.c); they rely on the per-graph ones having passed. */
+/* The cluster-wide checks (dist.c): units before the graphs are checked, bridges and slices
+ * after (they index into graphs that must already be known good). */
 int sng_plan_check_units(const SngPlanCtx *c, const SngPlan *p);
 int sng_plan_check_bridges(const SngPlanCtx *c, const SngPlan *p);
 int sng_plan_check_slices(const SngPlanCtx *c, const SngPlan *p);

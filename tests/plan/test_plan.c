@@ -136,7 +136,7 @@ static SngPlan *make_plan(void) {
                                 .weight_decay = 5e-4, .schedule = SNG_SCHED_STEP,
                                 .sched_gamma = 0.5, .sched_every = 100, .kernel = 1, .nstate = 1};
   p->train = (SngPlanTrain){.net = "mlp", .alg = NULL, .steps = 1000, .display_every = 100,
-                            .test_every = 500, .test_steps = 0, .seed = 0xfedcba9876543210ull};
+                            .test_every = 500, .test_steps = 10, .seed = 0xfedcba9876543210ull};
   return p;
 }
 
@@ -752,6 +752,54 @@ Test(plan, encode_refuses_unwalkable_struct) {
   sng_plan_free(p);
 }
 
+Test(plan, encode_refuses_missing_array) {
+  SngPlan *p = make_plan();
+  p->slices = NULL;
+  SngBuf b = {0};
+  cr_assert_eq(sng_plan_encode(p, &b), SNG_EINVAL);
+  char err[256] = "";
+  cr_assert_neq(sng_plan_validate(p, err, sizeof err), 0);
+  cr_assert_str_eq(err, "invalid plan: a count is negative or an array is missing");
+  sng_buf_free(&b);
+  sng_plan_free(p);
+}
+
+/* META repeats the version; a file whose two versions disagree is malformed, not "invalid" */
+Test(plan, meta_version_must_agree_with_header) {
+  SngPlan *p = make_plan();
+  p->version = 1;
+  char err[256] = "";
+  cr_assert_neq(sng_plan_validate(p, err, sizeof err), 0);
+  cr_assert_str_eq(err, "invalid plan: version is 1 (must be 2)");
+  SngBuf b;
+  encode(p, &b);
+  cr_assert_str_eq(refused(b.data, b.len), "plan: malformed section META at payload offset 0");
+  sng_buf_free(&b);
+  sng_plan_free(p);
+}
+
+/* A count larger than the bytes left is refused before anything is allocated for it. */
+Test(plan, huge_count_behind_valid_checksum) {
+  SngPlan *p = make_plan();
+  SngBuf b;
+  encode(p, &b);
+  uint8_t *hit = find(b.data + 32, b.len - 32, "UNIT");
+  cr_assert_not_null(hit);
+  size_t at = (size_t)(hit - (b.data + 32));
+  int32_t n = INT32_MAX;
+  memcpy(hit + 12, &n, 4);   /* tag, u64 length, then the unit count */
+  fix_payload_crc(&b);
+  char want[128];
+  snprintf(want, sizeof want, "plan: malformed section UNITS at payload offset %zu", at);
+  cr_assert_str_eq(refused(b.data, b.len), want);
+  n = -1;
+  memcpy(hit + 12, &n, 4);
+  fix_payload_crc(&b);
+  cr_assert_str_eq(refused(b.data, b.len), want);
+  sng_buf_free(&b);
+  sng_plan_free(p);
+}
+
 Test(plan, tiny_error_buffers_are_safe) {
   char err[8];
   memset(err, 'x', sizeof err);
@@ -771,16 +819,35 @@ Test(plan, describe_mentions_everything) {
   sng_plan_describe(f, p);
   fclose(f);
   const char *want[] = {
-    "source:   examples/mlp.sng", "singa plan version 1", "ranks:    1",
-    "units:    2 (1 workers, 1 servers)", "unit 1: server group 0 index 0, rank 0 thread 1",
-    "graph 0: 6 tensors, 4 ops (3 forward, 1 backward), arena 0.00 MiB (136 bytes), batch 4",
-    "MATMUL x2, SOFTMAX_XENT x1, KERNEL x1", "loss: tensor 4 (loss)",
-    "kernels:  2 (12 bytes of bitcode)", "bias_add+relu", "bitcode 7 bytes",
-    "params:   1 (6 values", "dense1.w         [3, 2]  uniform [-0.1, 0.1], lr x1, wd x2, server unit 1",
-    "fmnist (idx): batch 4", "standardize yes, shuffle yes, sample [784], 10 classes",
-    "/d/t10k-labels-idx1-ubyte.gz", "sgd lr 0.1, momentum 0.9, weight decay 0.0005",
-    "schedule step: lr x 0.5 every 100 steps", "kernel k1, 1 state buffer per param",
-    "net mlp, alg bp, 1000 steps, display every 100, test every 500 steps (whole test set)",
+    "source:   examples/mlp.sng\n", "format:   singa plan version 2\n", "ranks:    2\n",
+    "cluster:  worker_groups 1, workers_per_group 2, server_groups 1, servers_per_group 2, "
+    "framework sandblaster\n",
+    "units:    4 (2 workers, 2 servers)\n",
+    "  unit 3: kind server, group 0, index 1, rank 1, thread 1, graph -1\n",
+    "graph 0: worker 0 (unit 0), 10 tensors, 7 ops (5 forward, 2 backward), arena 0.00 MiB "
+    "(168 bytes), batch 4\n",
+    "  tensors: temp x3, input x2, param x2, grad x2, bridge x1\n",
+    "  ops: MATMUL x2, REDUCE_ROWS x1, SOFTMAX_XENT x1, CONCAT x1, BRIDGE x1, KERNEL x1\n",
+    "  loss: tensor 7 (loss), metric: none\n",
+    "  bridges with worker 1: sends 0 (0 bytes), receives 1 (16 bytes)\n",
+    "graph 1: worker 1 (unit 1), 4 tensors, 3 ops (2 forward, 1 backward)",
+    "  bridges with worker 0: sends 1 (16 bytes), receives 0 (0 bytes)\n",
+    "kernels:  2 (12 bytes of bitcode)\n",
+    "  kernel 0: symbol k0, members bias_add+relu, rowwise 0, nbufs 3, nscalars 0, bcast FRF, "
+    "bitcode 7 bytes\n",
+    "params:   2 (8 values, 0.00 MiB)\n",
+    "  param 0: name dense1.w, dims [3, 2], init uniform, init_a -0.1, init_b 0.1, lr_mult 1, "
+    "wd_mult 2 (6 values)\n",
+    "slices:   3\n", "  slice 1: dense1.w offset 3 len 3, server unit 3\n",
+    "  server unit 2: 1 slice, 12 bytes\n", "  server unit 3: 2 slices, 20 bytes\n",
+    "data:     name fmnist, format idx, train [/d/train-images-idx3-ubyte.gz, "
+    "/d/train-labels-idx1-ubyte.gz], test [/d/t10k-images-idx3-ubyte.gz, "
+    "/d/t10k-labels-idx1-ubyte.gz], batch 4, shuffle 1, scale 0.00392157, standardize 1, "
+    "sample_dims [3], classes 2\n",
+    "updater:  kind sgd, lr 0.1, momentum 0.9, weight_decay 0.0005, schedule step, sched_gamma 0.5, "
+    "sched_every 100, kernel 1, nstate 1\n",
+    "train:    net mlp, alg -, steps 1000, display_every 100, test_every 500, test_steps 10, "
+    "seed 18364758544493064720\n",
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
     cr_expect(strstr(text, want[i]), "missing \"%s\" in:\n%s", want[i], text);
