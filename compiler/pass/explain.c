@@ -120,8 +120,17 @@ void sng_pass_explain(FILE *out, const SngJob *job) {
   snprintf(b, sizeof b, bt < nw ? "worker %d" : "server %d", bt < nw ? bt : bt - nw);
   if (link[bf * nu + bt]) fprintf(out, "  busiest link: %s -> %s, %lld B/step\n", a, b, (long long)link[bf * nu + bt]);
   fprintf(out, "  moved per step: %lld B (bridges and parameter traffic)\n", (long long)total);
-  fputs("  layers:", out);
-  for (int i = 0; i < g->nlayers; i++) fprintf(out, " %s=%s", g->layers[i].name, sng_part_name(g->layers[i].part));
+  fputs("  layers:", out); /* where a layer's output lives: the layout of its last node on worker 0 */
+  for (int i = 0; i < g->nlayers; i++) {
+    const SngIrNode *last = NULL;
+    for (int k = 0; k < g->nnodes; k++)
+      if (g->nodes[k]->layer == i && g->nodes[k]->phase == SNG_PHASE_FWD && !sng_op_has(g->nodes[k]->op, OPF_SOURCE | OPF_CONN))
+        last = g->nodes[k];
+    const char *how = sng_part_name(g->layers[i].part);
+    if (last && !g->layers[i].explicit_part && last->nsrc && sng_op_has(last->op, OPF_ELTWISE) && !sng_op_has(last->op, OPF_BIAS))
+      how = "follows"; /* elementwise layers take their source's layout */
+    fprintf(out, " %s=%s", g->layers[i].name, how);
+  }
   fputc('\n', out);
   if (job->autorep.ran)
     fprintf(out, "  partition = auto: %lld B/step chosen; all batch %lld B, all feature %lld B (%d choices tried%s)\n",

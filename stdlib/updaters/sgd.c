@@ -3,7 +3,9 @@
  * A server applies the update to each parameter slice it owns by calling that kernel with
  *   bufs    = {w, g, state...}       (the slice's values, gradient and updater state)
  *   scalars = {lr, wd, grad_scale}   (lr from the schedule times the param's lr_mult,
- *                                     weight decay times wd_mult, 1/num_shares)
+ *                                     weight decay times wd_mult, and 1: the stub sums
+ *                                     the workers' shares, each already scaled by
+ *                                     1/(whole batch) at the loss, so the sum is the mean)
  * so a new updater is a new IR builder here (updaters/<upd>.c), not new runtime code.
  * SINGA's rules (reference.md section 4): g = g*grad_scale + wd*w, then for sgd with
  * momentum h = m*h - lr*g; w += h, and without momentum w -= lr*g.
