@@ -1,7 +1,7 @@
 /* group.c - one worker group and its servers, as threads of one process, driven by the
  * plan's unit table (runtime.md, reference.md §5).
  *
- * Workers: one thread per worker graph.  Each step the driver fills the whole batch, the
+ * Workers: one thread per worker graph (worker 0 is the driver's own).  Each step the driver fills the whole batch, the
  * workers copy their rows (a worker's INPUT tensors say which), run forward and backward,
  * and hand every parameter piece's gradient to the stub as soon as it is final.  Bridges
  * move activations and gradients between workers inside the step (runtime/comm).
@@ -33,6 +33,17 @@ static int64_t numel(int32_t rank, const int64_t *d) {
 
 /* ---- stub ---- */
 
+/* agg = the sum of the replicas' gradients, in cache-sized blocks: one pass over each */
+static void sum_shares(float *agg, float *const *src, int n, int64_t len) {
+  enum { BLOCK = 4096 };
+  for (int64_t b = 0; b < len; b += BLOCK) {
+    int64_t e = b + BLOCK < len ? b + BLOCK : len;
+    for (int64_t j = b; j < e; j++) agg[j] = src[0][j] + src[1][j];
+    for (int k = 2; k < n; k++)
+      for (int64_t j = b; j < e; j++) agg[j] += src[k][j];
+  }
+}
+
 static void stub_release(void *ctx, int param) {
   GWorker *w = ctx;
   SngGroup *g = w->grp;
@@ -40,16 +51,17 @@ static void stub_release(void *ctx, int param) {
   const SngPlanTensor *t = w->grad_t[param];
   float *grad = w->grad[param];
   sng_comm_count(g->comm, numel(t->rank, t->dims) * 4); /* the gradient goes up to the stub */
-  pthread_mutex_lock(&q->mu);
-  if (q->agg != grad) { /* not the single share itself */
+  if (!q->replicas) { /* slices of the parameter: each worker places its own */
     const SngPlanParam *pp = &g->p->params[param];
     static const int64_t zero[4];
-    int add = q->replicas && q->count > 0;
-    sng_rt_box_copy(q->agg, pp->dims, t->start, grad, t->dims, zero, t->dims, t->rank, add);
+    sng_rt_box_copy(q->agg, pp->dims, t->start, grad, t->dims, zero, t->dims, t->rank, 0);
   }
+  pthread_mutex_lock(&q->mu);
   int complete = ++q->count == q->shares;
   if (complete) q->count = 0;
   pthread_mutex_unlock(&q->mu);
+  /* replicas: the last share in sums them all (their memory lives until the step ends) */
+  if (complete && q->replicas && q->shares > 1) sum_shares(q->agg, q->src, q->shares, q->size);
   if (complete)
     for (int s = q->slice0; s < q->slice0 + q->nslices; s++) {
       const SngPlanSlice *sl = &g->p->slices[s];
@@ -127,24 +139,33 @@ static void fill_inputs(GWorker *w) {
   }
 }
 
+/* One step of one worker: its rows in, forward (and backward, then wait for its fresh
+ * parameters). */
+static void worker_step(GWorker *w) {
+  SngGroup *g = w->grp;
+  fill_inputs(w);
+  if (g->mode == MODE_TRAIN) {
+    pthread_mutex_lock(&w->mu);
+    w->pending = w->nheld;
+    pthread_mutex_unlock(&w->mu);
+    sng_exec_run(w->exec, SNG_EXEC_TRAIN, stub_release, w);
+    double t0 = sng_now();
+    pthread_mutex_lock(&w->mu);
+    while (w->pending) pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    w->t_wait += sng_now() - t0;
+  } else sng_exec_run(w->exec, SNG_EXEC_TEST, NULL, NULL);
+}
+
+/* Workers 1.. are threads; worker 0 runs in the driver's thread (sng_group_run), so one
+ * worker needs no hand-off at all. */
 static void *worker_main(void *arg) {
   GWorker *w = arg;
   SngGroup *g = w->grp;
   for (;;) {
     pthread_barrier_wait(&g->start);
     if (g->mode == MODE_QUIT) break;
-    fill_inputs(w);
-    if (g->mode == MODE_TRAIN) {
-      pthread_mutex_lock(&w->mu);
-      w->pending = w->nheld;
-      pthread_mutex_unlock(&w->mu);
-      sng_exec_run(w->exec, SNG_EXEC_TRAIN, stub_release, w);
-      double t0 = sng_now();
-      pthread_mutex_lock(&w->mu);
-      while (w->pending) pthread_cond_wait(&w->cv, &w->mu);
-      pthread_mutex_unlock(&w->mu);
-      w->t_wait += sng_now() - t0;
-    } else sng_exec_run(w->exec, SNG_EXEC_TEST, NULL, NULL);
+    worker_step(w);
     pthread_barrier_wait(&g->end);
   }
   return NULL;
@@ -234,6 +255,9 @@ static void plan_shares(SngGroup *g) {
     q->replicas = whole == q->shares;
     if (q->shares == 1 && whole == 1) q->agg = only; /* one whole share: its gradient, no copy */
     else q->agg = q->own_agg = sng_alloc_aligned((size_t)q->size * 4 + 64);
+    q->src = sng_calloc((size_t)q->shares + 1, sizeof *q->src);
+    for (int k = 0, n = 0; k < g->nw; k++)
+      if (g->w[k].param_t[i]) q->src[n++] = g->w[k].grad[i];
   }
 }
 
@@ -284,14 +308,14 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   g->blas_threads = (int)(cores / g->nw > 0 ? cores / g->nw : 1);
   openblas_set_num_threads(g->blas_threads); /* global to OpenBLAS, whichever thread calls */
-  pthread_barrier_init(&g->start, NULL, (unsigned)g->nw + 1);
-  pthread_barrier_init(&g->end, NULL, (unsigned)g->nw + 1);
+  pthread_barrier_init(&g->start, NULL, (unsigned)g->nw); /* the driver is worker 0 */
+  pthread_barrier_init(&g->end, NULL, (unsigned)g->nw);
   g->srv = sng_calloc((size_t)g->ns + 1, sizeof *g->srv);
   for (int s = 0; s < g->ns; s++) {
     g->srv[s] = (GServer){g, g->nw + s, 0, 0};
     pthread_create(&g->srv[s].thread, NULL, server_main, &g->srv[s]);
   }
-  for (int i = 0; i < g->nw; i++) pthread_create(&g->w[i].thread, NULL, worker_main, &g->w[i]);
+  for (int i = 1; i < g->nw; i++) pthread_create(&g->w[i].thread, NULL, worker_main, &g->w[i]);
   g->running = 1;
   return g;
 fail:
@@ -308,6 +332,7 @@ void sng_group_run(SngGroup *g, int mode, const float *x, const float *y) {
   g->x = x, g->y = y;
   if (mode == MODE_TRAIN) g->step++;
   pthread_barrier_wait(&g->start);
+  worker_step(&g->w[0]);
   pthread_barrier_wait(&g->end);
 }
 
@@ -333,7 +358,7 @@ void sng_group_free(SngGroup *g) {
   if (g->running) {
     g->mode = MODE_QUIT;
     pthread_barrier_wait(&g->start);
-    for (int i = 0; i < g->nw; i++) pthread_join(g->w[i].thread, NULL);
+    for (int i = 1; i < g->nw; i++) pthread_join(g->w[i].thread, NULL);
     for (int s = 0; s < g->ns; s++) sng_comm_send(g->comm, g->nw + s, (SngMsg){.kind = SNG_MSG_QUIT});
     for (int s = 0; s < g->ns; s++) pthread_join(g->srv[s].thread, NULL);
     pthread_barrier_destroy(&g->start);
@@ -347,7 +372,7 @@ void sng_group_free(SngGroup *g) {
     pthread_cond_destroy(&w->cv);
   }
   for (int i = 0; g->par && i < g->p->nparams; i++) {
-    free(g->par[i].value), free(g->par[i].state), free(g->par[i].own_agg);
+    free(g->par[i].value), free(g->par[i].state), free(g->par[i].own_agg), free(g->par[i].src);
     pthread_mutex_destroy(&g->par[i].mu);
   }
   free(g->w), free(g->srv), free(g->par), free(g->values), free(g->xbuf), free(g->ybuf);

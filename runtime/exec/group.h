@@ -36,6 +36,7 @@ typedef struct GParam {                 /* the stub's entry, and the servers' me
   pthread_mutex_t mu;
   float *value, *state;                 /* the whole parameter: values, updater state */
   float *agg, *own_agg;                 /* gradient summed over shares (own_agg: our buffer) */
+  float **src;                          /* the shares' gradients, in worker order */
   int64_t size;
   int shares, count;                    /* workers holding a piece; arrived this step */
   int replicas;                         /* every piece is the whole parameter (batch): sum */
