@@ -36,6 +36,7 @@ enum {                      /* op flag groups */
   OPF_CONN = 1 << 10,       /* connection node inserted by the partitioner (slice, concat, pad, bridge) */
   OPF_COMM = 1 << 11,       /* moves data between workers (bridge): run by the runtime's transport */
   OPF_BIAS = 1 << 12,       /* second source is a vector broadcast along the last dimension */
+  OPF_FILLS_PARAM = 1 << 13,/* its shape rule completes a parameter source's shape (dense's fan-in) */
 };
 
 typedef struct SngOpInfo { const char *name; int nsrc; unsigned flags; } SngOpInfo;

@@ -16,7 +16,7 @@ static int64_t tensor_bytes(const SngIrNode *n) { return sng_shape_numel(n->shap
 
 static int64_t flops_of(const SngIrNode *n) {
   if (n->dead || sng_op_has(n->op, OPF_SOURCE)) return 0;
-  if (n->op == SNG_OP_MATMUL) {
+  if (sng_op_has(n->op, OPF_GEMM)) {
     const SngIrNode *a = n->src[0];
     int64_t rows = a->shape.d[0], cols = sng_shape_numel(a->shape) / (rows ? rows : 1);
     int64_t k = n->attr.matmul.trans_a ? rows : cols;
@@ -24,8 +24,8 @@ static int64_t flops_of(const SngIrNode *n) {
   }
   if (sng_op_has(n->op, OPF_COMM | OPF_CONN)) return 0;
   if (sng_op_has(n->op, OPF_ROWWISE)) return 5 * sng_shape_numel(n->src[0]->shape);
-  if (n->op == SNG_OP_REDUCE_ROWS) return sng_shape_numel(n->src[0]->shape);
-  return sng_shape_numel(n->shape);
+  if (sng_op_has(n->op, OPF_ELTWISE)) return sng_shape_numel(n->shape);
+  return n->nsrc ? sng_shape_numel(n->src[0]->shape) : 0; /* reductions, metrics: one per input element */
 }
 
 int64_t sng_pass_step_bytes(const SngIrGraph *g, SngCost *per) {

@@ -4,6 +4,20 @@
 
 #include "sng_pass.h"
 
+/* ---- sema's own context, shared by sema.c and sema_data.c ---- */
+/* Layers never see it: they get a SngBuilder (stdlib/sng_std.h) whose hooks sema fills. */
+typedef struct SngLayerCtx SngLayerCtx;
+/* Binds a call's arguments to parameters described as "name" (required, positional or
+ * named) or "name?" (optional).  Reports unknown names (with a suggestion), duplicates,
+ * missing and surplus arguments.  slots[i] is NULL for an absent optional. */
+int sng_lctx_bind(SngLayerCtx *c, const SngExpr *call, const char *const *params, int nparams,
+                  const SngExpr **slots);
+int sng_lctx_number(SngLayerCtx *c, const SngExpr *e, double *out);
+int sng_lctx_int(SngLayerCtx *c, const SngExpr *e, int64_t min, int64_t *out);
+int sng_lctx_bool(SngLayerCtx *c, const SngExpr *e, int *out);
+SngDiag *sng_lctx_diag(SngLayerCtx *c);
+
+
 int sng_sema_data(SngLayerCtx *c, const SngDecl *decl, SngPlanData *out);
 int sng_sema_updater(SngLayerCtx *c, const SngDecl *decl, SngPlanUpdater *out);
 int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngPlanCluster *out);

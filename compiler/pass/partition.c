@@ -301,7 +301,7 @@ static int visit(Part *p, const SngIrNode *n) {
     x->attr = n->attr;
     x->name = n->name;
     memcpy(x->at, b.start, sizeof x->at);
-    if (n->op == SNG_OP_SOFTMAX_XENT) x->attr.loss.rows = n->shape.d[0]; /* the mean is over the whole batch */
+    if (sng_op_has(n->op, OPF_LOSS)) x->attr.loss.rows = n->shape.d[0]; /* the mean is over the whole batch */
     outw[w] = x;
   }
   remember(p, n, out, outw);

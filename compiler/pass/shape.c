@@ -181,7 +181,7 @@ int sng_pass_shape(SngIrGraph *g, SngDiag *d) {
     bool ok = true;
     for (int j = 0; j < n->nsrc; j++) ok = ok && known(n->src[j]);
     /* a dense weight is unknown until its matmul fills it in */
-    if (!ok && !(n->op == SNG_OP_MATMUL && known(n->src[0]))) {
+    if (!ok && !(sng_op_has(n->op, OPF_FILLS_PARAM) && known(n->src[0]))) {
       err = -1;
       continue;
     }

@@ -81,17 +81,4 @@ int sng_pass_run_all(SngJob *job, SngDiag *d, FILE *dump, const char *only);
 /* The names `only` may take, in pipeline order (NULL-terminated). */
 extern const char *const sng_pass_names[];
 
-/* ---- sema's own context, for sema.c and sema_data.c only ---- */
-/* Layers never see it: they get a SngBuilder (stdlib/sng_std.h) whose hooks sema fills. */
-typedef struct SngLayerCtx SngLayerCtx;
-/* Binds a call's arguments to parameters described as "name" (required, positional or
- * named) or "name?" (optional).  Reports unknown names (with a suggestion), duplicates,
- * missing and surplus arguments.  slots[i] is NULL for an absent optional. */
-int sng_lctx_bind(SngLayerCtx *c, const SngExpr *call, const char *const *params, int nparams,
-                  const SngExpr **slots);
-int sng_lctx_number(SngLayerCtx *c, const SngExpr *e, double *out);
-int sng_lctx_int(SngLayerCtx *c, const SngExpr *e, int64_t min, int64_t *out);
-int sng_lctx_bool(SngLayerCtx *c, const SngExpr *e, int *out);
-SngDiag *sng_lctx_diag(SngLayerCtx *c);
-
 #endif
