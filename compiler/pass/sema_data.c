@@ -47,8 +47,8 @@ static int probe_idx(SngLayerCtx *c, SngLoc loc, const char *images, const char 
     return -1;
   }
   int64_t nimg = be32(h + 4);
-  dims[0] = be32(h + 8), dims[1] = be32(h + 12), dims[2] = 0; /* [rows, cols] per image */
-  *rank = 2;
+  dims[0] = 1, dims[1] = be32(h + 8), dims[2] = be32(h + 12); /* [channels, rows, cols] per image */
+  *rank = 3;
   f = gzopen(labels, "rb");
   if (!f) {
     sng_diag_error(d, loc, "cannot open %s: %s", labels, strerror(errno ? errno : ENOENT));
@@ -66,7 +66,7 @@ static int probe_idx(SngLayerCtx *c, SngLoc loc, const char *images, const char 
   while ((n = gzread(f, buf, sizeof buf)) > 0)
     for (int i = 0; i < n; i++) maxl = buf[i] > maxl ? buf[i] : maxl, seen++;
   gzclose(f);
-  if (nlab != nimg || seen < nlab || dims[0] <= 0 || dims[1] <= 0) {
+  if (nlab != nimg || seen < nlab || dims[1] <= 0 || dims[2] <= 0) {
     sng_diag_error(d, loc, "%s and %s disagree: %lld images, %lld labels (%lld present)", images, labels,
                    (long long)nimg, (long long)nlab, (long long)seen);
     return -1;
@@ -145,9 +145,9 @@ int sng_sema_data(SngLayerCtx *c, const SngDecl *decl, SngPlanData *out) {
     if (data_source(c, v[TEST], dir, out->test) ||
         probe_idx(c, v[TEST]->loc, out->test[0], out->test[1], tdims, &trank, &tclasses, &n))
       return -1;
-    if (tdims[0] != out->sample_dims[0] || tdims[1] != out->sample_dims[1]) {
-      sng_diag_error(d, v[TEST]->loc, "test samples are %lldx%lld, train samples %lldx%lld", (long long)tdims[0],
-                     (long long)tdims[1], (long long)out->sample_dims[0], (long long)out->sample_dims[1]);
+    if (tdims[1] != out->sample_dims[1] || tdims[2] != out->sample_dims[2]) {
+      sng_diag_error(d, v[TEST]->loc, "test samples are %lldx%lld, train samples %lldx%lld", (long long)tdims[1],
+                     (long long)tdims[2], (long long)out->sample_dims[1], (long long)out->sample_dims[2]);
       return -1;
     }
   }

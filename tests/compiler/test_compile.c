@@ -81,9 +81,10 @@ Test(compile, mlp_fuses_elementwise_chains) {
   cr_expect_eq(p->nparams, 4);
   cr_expect_eq(p->graphs[0].batch, 8);
   cr_expect_eq(p->data.classes, 3);
-  cr_expect_eq(p->data.sample_rank, 2, "images keep their rows and columns");
-  cr_expect_eq(p->data.sample_dims[0], 4);
+  cr_expect_eq(p->data.sample_rank, 3, "images keep their channel, rows and columns: [1,4,4]");
+  cr_expect_eq(p->data.sample_dims[0], 1);
   cr_expect_eq(p->data.sample_dims[1], 4);
+  cr_expect_eq(p->data.sample_dims[2], 4);
   /* no elementwise op is left outside a kernel: there is no C fallback for them */
   for (int i = 0; i < p->graphs[0].nops; i++) {
     int op = p->graphs[0].ops[i].op;
