@@ -1,4 +1,5 @@
-/* diag.c - error reports for users: "file:line:col: error: msg", the source line, a caret.
+/* diag.c - error reports for users: "file:line:col: error: msg", the source line, a caret;
+ * warnings the same with "warning:", counted apart and never failing a compile.
  *
  * Reporting never stops the caller: errors are printed as they come and counted, and the
  * caller checks sng_diag_errors() at the end of a phase (SQLite's nErr), so one run shows
@@ -20,7 +21,8 @@ struct SngDiag {
   FILE *out;          /* NULL: count only */
   int max;            /* errors printed before "too many errors"; <= 0 for no limit */
   int n;              /* errors reported, printed or not */
-  int shown;          /* the last error was printed, so a hint may follow it */
+  int nwarn;          /* warnings reported: never counted as errors, never limited */
+  int shown;          /* the last error or warning was printed, so a hint may follow it */
   Source *sources;    /* newest first: a file parsed twice shows its latest text */
 };
 
@@ -52,6 +54,7 @@ void sng_diag_add_source(SngDiag *d, const char *file, const char *text) {
 }
 
 int sng_diag_errors(const SngDiag *d) { return d->n; }
+int sng_diag_warnings(const SngDiag *d) { return d->nwarn; }
 
 /* Line `line` of the registered source of `file`: start and length (no newline). */
 static const char *source_line(const SngDiag *d, const char *file, int line, int *len) {
@@ -87,6 +90,18 @@ static void print_caret(const SngDiag *d, SngLoc loc) {
   fputs("^\n", d->out);
 }
 
+/* "file:line:col: <kind>: msg", the source line and a caret. */
+static void report(SngDiag *d, SngLoc loc, const char *kind, const char *fmt, va_list ap) {
+  if (!loc.file) fprintf(d->out, "%s: ", kind);
+  else if (loc.line < 1) fprintf(d->out, "%s: %s: ", loc.file, kind);
+  else fprintf(d->out, "%s:%d:%d: %s: ", loc.file, loc.line, loc.col, kind);
+  vfprintf(d->out, fmt, ap);
+  fputc('\n', d->out);
+  if (loc.file && loc.line >= 1) print_caret(d, loc);
+  fflush(d->out);
+  d->shown = 1;
+}
+
 void sng_diag_error(SngDiag *d, SngLoc loc, const char *fmt, ...) {
   if (!d) return; /* a pass run speculatively (partition = auto) reports nothing */
   d->n++;
@@ -98,17 +113,23 @@ void sng_diag_error(SngDiag *d, SngLoc loc, const char *fmt, ...) {
     fflush(d->out);
     return;
   }
-  if (!loc.file) fputs("error: ", d->out);
-  else if (loc.line < 1) fprintf(d->out, "%s: error: ", loc.file);
-  else fprintf(d->out, "%s:%d:%d: error: ", loc.file, loc.line, loc.col);
   va_list ap;
   va_start(ap, fmt);
-  vfprintf(d->out, fmt, ap);
+  report(d, loc, "error", fmt, ap);
   va_end(ap);
-  fputc('\n', d->out);
-  if (loc.file && loc.line >= 1) print_caret(d, loc);
-  fflush(d->out);
-  d->shown = 1;
+}
+
+/* Warnings are few (one per unused declaration), so they are not limited; once the error
+ * limit is reached they are only counted, like the errors around them. */
+void sng_diag_warning(SngDiag *d, SngLoc loc, const char *fmt, ...) {
+  if (!d) return;
+  d->nwarn++;
+  d->shown = 0;
+  if (!d->out || (d->max > 0 && d->n > d->max)) return;
+  va_list ap;
+  va_start(ap, fmt);
+  report(d, loc, "warning", fmt, ap);
+  va_end(ap);
 }
 
 void sng_diag_hint(SngDiag *d, const char *fmt, ...) {

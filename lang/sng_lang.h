@@ -29,9 +29,13 @@ void sng_diag_add_source(SngDiag *d, const char *file, const char *text);
  * msg" if loc.line is 0, "error: msg" if loc.file is NULL).  Past max_errors it prints
  * "file: too many errors, stopping" once and then only counts. */
 void sng_diag_error(SngDiag *d, SngLoc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Prints "  hint: msg" after the last error (skipped if that error was suppressed by the limit). */
+/* Prints "file:line:col: warning: msg" the same way.  Warnings are counted apart from errors
+ * (sng_diag_warnings) and never make sng_diag_errors non-zero, so they do not fail a compile. */
+void sng_diag_warning(SngDiag *d, SngLoc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Prints "  hint: msg" after the last error or warning (skipped if that error was suppressed by the limit). */
 void sng_diag_hint(SngDiag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int sng_diag_errors(const SngDiag *d);     /* number of errors reported so far */
+int sng_diag_warnings(const SngDiag *d);   /* number of warnings reported so far */
 void sng_diag_free(SngDiag *d);
 /* Closest candidate by edit distance (<= 2, or <= 1/3 of the length, and always less than the
  * word's length), or NULL: "did you mean".  Ties go to the earlier candidate. */
