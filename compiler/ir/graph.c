@@ -16,6 +16,12 @@ int64_t sng_shape_numel(SngShape s) {
   for (int i = 0; i < s.rank; i++) n *= s.d[i];
   return n;
 }
+int64_t sng_shape_numel_checked(SngShape s) {
+  int64_t n = 1;
+  for (int i = 0; i < s.rank; i++)
+    if (s.d[i] < 0 || __builtin_mul_overflow(n, s.d[i], &n) || n > SNG_MAX_TENSOR_ELEMS) return -1;
+  return n;
+}
 bool sng_shape_eq(SngShape a, SngShape b) {
   if (a.rank != b.rank) return false;
   for (int i = 0; i < a.rank; i++)

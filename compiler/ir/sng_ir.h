@@ -25,6 +25,15 @@ typedef struct SngShape { int rank; int64_t d[SNG_MAX_RANK]; } SngShape;
 SngShape sng_shape1(int64_t a);
 SngShape sng_shape2(int64_t a, int64_t b);
 int64_t sng_shape_numel(SngShape s);
+/* Size limits (docs/language.md, "Limits and checks"): the compiler reports anything larger
+ * at the .sng line that asked for it, so no later product of sizes can overflow, no
+ * allocation can fail for size, and BLAS (int dimensions) gets what it can take. */
+#define SNG_MAX_TENSOR_ELEMS ((int64_t)1 << 38)   /* values in one tensor (1 TiB of float32) */
+#define SNG_MAX_GRAPH_BYTES ((int64_t)1 << 44)    /* one worker's arena (16 TiB) */
+#define SNG_MAX_GEMM_DIM ((int64_t)INT32_MAX)     /* rows, columns, inner size of a matrix product */
+/* The shape's number of values, or -1 if a dimension is negative or the product overflows
+ * or passes SNG_MAX_TENSOR_ELEMS. */
+int64_t sng_shape_numel_checked(SngShape s);
 bool sng_shape_eq(SngShape a, SngShape b);
 /* "[64,1000]" into buf; returns buf */
 char *sng_shape_str(SngShape s, char *buf, size_t n);

@@ -30,6 +30,19 @@ static int after(SngJob *job, SngIrGraph *g, const char *pass, FILE *dump, const
   return 0;
 }
 
+/* Every worker's arena fits SNG_MAX_GRAPH_BYTES, or the net is too large (at its name). */
+static int arena_fits(const SngJob *job, SngDiag *d) {
+  const SngIrGraph *g = job->net;
+  for (int w = 0; w < g->nworkers; w++)
+    if (g->arena_bytes[w] > SNG_MAX_GRAPH_BYTES) {
+      sng_diag_error(d, job->net_loc, "net '%s' needs %lld bytes of tensors on worker %d, more than %lld",
+                     g->name, (long long)g->arena_bytes[w], w, (long long)SNG_MAX_GRAPH_BYTES);
+      sng_diag_hint(d, "a smaller batch or fewer units; more workers split it with partition = batch or feature");
+      return -1;
+    }
+  return 0;
+}
+
 const char *const sng_pass_names[] = {"shape", "dce", "partition", "grad", "fuse", "memplan", "update", NULL};
 
 int sng_pass_run_all(SngJob *job, SngDiag *d, FILE *dump, const char *only) {
@@ -41,7 +54,7 @@ int sng_pass_run_all(SngJob *job, SngDiag *d, FILE *dump, const char *only) {
   SngIrGraph *g = job->net;
   if (sng_pass_grad(job, d) || sng_pass_shape(g, d) || after(job, g, "grad", dump, only)) return -1;
   if (sng_pass_fuse(g) || after(job, g, "fuse", dump, only)) return -1;
-  if (sng_pass_memplan(g) || after(job, g, "memplan", dump, only)) return -1;
+  if (sng_pass_memplan(g) || arena_fits(job, d) || after(job, g, "memplan", dump, only)) return -1;
   job->update = sng_std_updater(&job->updater, &job->updater.nstate);
   if (sng_pass_shape(job->update, d) || sng_pass_fuse(job->update) ||
       after(job, job->update, "update", dump, only))

@@ -461,6 +461,7 @@ int sng_pass_sema(SngJob *job, const SngFile *f, SngDiag *d) {
   if (net) {
     if (!data) sng_diag_error(d, net->loc, "net '%s' has no data block to read from", net->name);
     job->net = sng_ir_graph_new(net->name);
+    job->net_loc = net->name_loc;
     c->g = job->net;
     c->b = builder(c);
     build_net(c, net);

@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -49,6 +50,11 @@ static int probe_idx(SngLayerCtx *c, SngLoc loc, const char *images, const char 
   int64_t nimg = be32(h + 4);
   dims[0] = 1, dims[1] = be32(h + 8), dims[2] = be32(h + 12); /* [channels, rows, cols] per image */
   *rank = 3;
+  if (dims[1] * dims[2] > SNG_MAX_TENSOR_ELEMS) { /* both < 2^32: the product fits */
+    sng_diag_error(d, loc, "%s: images of %lldx%lld are too large (at most %lld values a sample)", images,
+                   (long long)dims[1], (long long)dims[2], (long long)SNG_MAX_TENSOR_ELEMS);
+    return -1;
+  }
   f = gzopen(labels, "rb");
   if (!f) {
     sng_diag_error(d, loc, "cannot open %s: %s", labels, strerror(errno ? errno : ENOENT));
@@ -126,7 +132,13 @@ int sng_sema_data(SngLayerCtx *c, const SngDecl *decl, SngPlanData *out) {
   *out = (SngPlanData){.name = decl->name, .format = "idx", .batch = 64, .scale = 1.0};
   const char *dir = v[DIR] ? sng_sema_string(c, v[DIR]) : NULL;
   int64_t b;
-  if (v[BATCH] && sng_lctx_int(c, v[BATCH], 1, &b) == 0) out->batch = b;
+  if (v[BATCH] && sng_lctx_int(c, v[BATCH], 1, &b) == 0) {
+    if (b > SNG_MAX_GEMM_DIM) /* the default stays, so the net is still checked */
+      sng_diag_error(d, v[BATCH]->loc, "batch = %lld: at most %lld (a matrix dimension for BLAS)", (long long)b,
+                     (long long)SNG_MAX_GEMM_DIM);
+    else
+      out->batch = b;
+  }
   if (v[SHUFFLE]) sng_lctx_bool(c, v[SHUFFLE], &out->shuffle);
   if (v[SCALE]) sng_lctx_number(c, v[SCALE], &out->scale);
   if (v[STD]) sng_lctx_bool(c, v[STD], &out->standardize);
@@ -139,6 +151,14 @@ int sng_sema_data(SngLayerCtx *c, const SngDecl *decl, SngPlanData *out) {
   if (data_source(c, v[TRAIN], dir, out->train) ||
       probe_idx(c, v[TRAIN]->loc, out->train[0], out->train[1], out->sample_dims, &out->sample_rank, &out->classes, &n))
     return -1;
+  int64_t sample = 1, all;
+  for (int i = 0; i < out->sample_rank; i++) sample *= out->sample_dims[i]; /* <= SNG_MAX_TENSOR_ELEMS (probe_idx) */
+  if (__builtin_mul_overflow(sample, out->batch, &all) || all > SNG_MAX_TENSOR_ELEMS) {
+    SngLoc where = v[BATCH] ? v[BATCH]->loc : v[TRAIN]->loc;
+    sng_diag_error(d, where, "a batch of %lld samples of %lld values is too large (at most %lld values a tensor)",
+                   (long long)out->batch, (long long)sample, (long long)SNG_MAX_TENSOR_ELEMS);
+    return -1;
+  }
   if (v[TEST]) {
     int64_t tdims[3];
     int32_t tclasses, trank;

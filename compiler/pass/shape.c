@@ -5,6 +5,10 @@
  * every mismatch in the file is reported; a node whose sources failed stays unshaped and is
  * skipped.  Parameters whose input size the user did not write (dense's weight) get it here,
  * and so do their default initialisers, which depend on that fan-in.
+ *
+ * Sizes are checked here too: every tensor a node makes, and every weight it fills in, is at
+ * most SNG_MAX_TENSOR_ELEMS values and every matrix product dimension fits BLAS's int, so the
+ * passes after this one multiply sizes without overflow (docs/language.md, "Limits").
  */
 #include "sng_pass.h"
 
@@ -23,6 +27,18 @@ static bool known(const SngIrNode *n) {
 static const char *sh(SngShape s, char *b) { return sng_shape_str(s, b, 64); }
 static const char *lname(const SngIrNode *n) {
   return n->op == SNG_OP_PARAM || n->op == SNG_OP_INPUT ? "input" : sng_op_info[n->op].name;
+}
+
+/* A tensor of shape s made at loc: too large is an error there.  Products are in double for
+ * the message, since the exact one may overflow. */
+static int fits(SngShape s, SngLoc loc, const char *what, SngDiag *d) {
+  if (sng_shape_numel_checked(s) >= 0) return 0;
+  double v = 1;
+  char x[64];
+  for (int i = 0; i < s.rank; i++) v *= (double)s.d[i];
+  sng_diag_error(d, loc, "%s %s has %.4g values, more than a tensor may hold (2^38 = %lld)", what, sh(s, x), v,
+                 (long long)SNG_MAX_TENSOR_ELEMS);
+  return -1;
 }
 
 static int shape_scalar(SngIrNode *n, SngDiag *d) {
@@ -53,12 +69,18 @@ static int shape_matmul(SngIrNode *n, SngDiag *d) {
     sng_diag_error(d, n->loc, "dense() wants a [batch, features] input; got %s", sh(a->shape, x));
     return -1;
   }
+  if (b->op == SNG_OP_PARAM && b->name && fits(b->shape, n->loc, b->name, d)) return -1;
   SngShape va = view2(a->shape), vb = view2(b->shape);
   int64_t m = va.d[ta ? 1 : 0], ka = va.d[ta ? 0 : 1];
   int64_t kb = vb.d[tb ? 1 : 0], nn = vb.d[tb ? 0 : 1];
   if (ka != kb) {
     sng_diag_error(d, n->loc, "matrix product of %s and %s: inner sizes %lld and %lld differ", sh(a->shape, x),
                    sh(b->shape, y), (long long)ka, (long long)kb);
+    return -1;
+  }
+  if (m > SNG_MAX_GEMM_DIM || ka > SNG_MAX_GEMM_DIM || nn > SNG_MAX_GEMM_DIM) {
+    sng_diag_error(d, n->loc, "matrix product of %s and %s: a dimension is larger than %lld (BLAS's int)",
+                   sh(va, x), sh(vb, y), (long long)SNG_MAX_GEMM_DIM);
     return -1;
   }
   auto_init(b, ka);
@@ -185,7 +207,17 @@ int sng_pass_shape(SngIrGraph *g, SngDiag *d) {
       err = -1;
       continue;
     }
-    if (shape_fn[n->op](n, d)) err = -1;
+    if (shape_fn[n->op](n, d)) {
+      err = -1;
+      continue;
+    }
+    char what[96];
+    snprintf(what, sizeof what, "%s's output", n->layer >= 0 && n->layer < g->nlayers ? g->layers[n->layer].name
+                                                                                      : sng_op_info[n->op].name);
+    if (fits(n->shape, n->loc, what, d)) {
+      n->shape = (SngShape){0}; /* unknown: its users are not reported again */
+      err = -1;
+    }
   }
   return err;
 }

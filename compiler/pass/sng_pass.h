@@ -30,6 +30,7 @@ typedef struct SngJob {
   SngArena *arena;
   const char *source;
   SngIrGraph *net;                /* the worker group's net: forward, then backward, one piece per worker */
+  SngLoc net_loc;                 /* the name of the net in its declaration (size errors point here) */
   SngIrGraph *whole;              /* the forward net before partitioning (kept for --explain) */
   SngIrGraph *update;             /* the updater: one fused kernel applied per parameter */
   SngIrNode *loss, *metric;       /* per-row loss and metric of the whole net */

@@ -20,6 +20,17 @@ int sng_std_build_dense(SngBuilder *b, const SngExpr *call, SngIrNode **out, int
   if (sng_std_int(b, s[1], 1, &units) || (s[4] && sng_std_bool(b, s[4], &bias)) ||
       (s[5] && sng_std_number(b, s[5], &lr_mult)) || (s[6] && sng_std_number(b, s[6], &wd_mult)) || !x)
     return -1;
+  if (units > SNG_MAX_GEMM_DIM) { /* a column count for BLAS; the weight's size is the shape pass's */
+    sng_diag_error(b->d, s[1]->loc, "dense() units = %lld: at most %lld (a matrix dimension for BLAS)",
+                   (long long)units, (long long)SNG_MAX_GEMM_DIM);
+    return -1;
+  }
+  if (lr_mult < 0 || wd_mult < 0) {
+    const SngExpr *e = lr_mult < 0 ? s[5] : s[6];
+    sng_diag_error(b->d, e->loc, "%s must be >= 0, got %g", lr_mult < 0 ? "lr_mult" : "wd_mult",
+                   lr_mult < 0 ? lr_mult : wd_mult);
+    return -1;
+  }
   if (x->op == SNG_OP_INPUT && x->shape.rank < 2) { /* input shapes are known by now; others are checked by the shape pass */
     sng_diag_error(b->d, s[0]->loc, "dense() wants a [batch, features...] tensor, not the labels");
     return -1;
