@@ -12,10 +12,13 @@ typedef struct SngLayerCtx SngLayerCtx;
  * missing and surplus arguments.  slots[i] is NULL for an absent optional. */
 int sng_lctx_bind(SngLayerCtx *c, const SngExpr *call, const char *const *params, int nparams,
                   const SngExpr **slots);
+/* A constant number, finite as a float32 (the runtime's type), or -1 (reported). */
 int sng_lctx_number(SngLayerCtx *c, const SngExpr *e, double *out);
 int sng_lctx_int(SngLayerCtx *c, const SngExpr *e, int64_t min, int64_t *out);
 int sng_lctx_bool(SngLayerCtx *c, const SngExpr *e, int *out);
 SngDiag *sng_lctx_diag(SngLayerCtx *c);
+/* Reports "<what> defined again here; first defined at file:line:col" at again. */
+void sng_lctx_again(SngLayerCtx *c, SngLoc again, SngLoc first, const char *what);
 
 
 int sng_sema_data(SngLayerCtx *c, const SngDecl *decl, SngPlanData *out);

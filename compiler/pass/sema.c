@@ -10,6 +10,7 @@
 #include "internal.h"
 #include "sng_std.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,8 @@ static int part_of(SngLayerCtx *c, const SngExpr *e, bool allow_auto) {
 
 /* ---- constant expressions ---- */
 
+/* Folds e.  A step whose result is not finite (1e308 * 10) is an error at that step: a
+ * constant is never inf or NaN. */
 static int const_number(SngLayerCtx *c, const SngExpr *e, double *out) {
   double a, b;
   switch (e->kind) {
@@ -65,25 +68,43 @@ static int const_number(SngLayerCtx *c, const SngExpr *e, double *out) {
   case SNG_EX_BIN:
     if (const_number(c, e->lhs, &a) || const_number(c, e->rhs, &b)) return -1;
     switch (e->op) {
-    case '+': *out = a + b; return 0;
-    case '-': *out = a - b; return 0;
-    case '*': *out = a * b; return 0;
+    case '+': *out = a + b; break;
+    case '-': *out = a - b; break;
+    case '*': *out = a * b; break;
     case '/':
       if (b == 0) {
         sng_diag_error(c->d, e->loc, "division by zero in a constant expression");
         return -1;
       }
       *out = a / b;
-      return 0;
+      break;
+    default: *out = NAN; break;
     }
-    break;
+    if (!isfinite(*out)) {
+      sng_diag_error(c->d, e->loc, "constant expression overflows: %g %c %g is not a finite number", a, e->op, b);
+      return -1;
+    }
+    return 0;
   default: break;
   }
   sng_diag_error(c->d, e->loc, "expected a number");
   return -1;
 }
 
-int sng_lctx_number(SngLayerCtx *c, const SngExpr *e, double *out) { return const_number(c, e, out); }
+/* A number the runtime keeps as a float32 (rates, scales, initial values): finite there too. */
+int sng_lctx_number(SngLayerCtx *c, const SngExpr *e, double *out) {
+  if (const_number(c, e, out)) return -1;
+  if (fabs(*out) > FLT_MAX) {
+    sng_diag_error(c->d, e->loc, "%g is too large for a float32 (at most %g)", *out, (double)FLT_MAX);
+    return -1;
+  }
+  return 0;
+}
+
+void sng_lctx_again(SngLayerCtx *c, SngLoc again, SngLoc first, const char *what) {
+  sng_diag_error(c->d, again, "%s defined again here; first defined at %s:%d:%d", what, first.file ? first.file : "?",
+                 first.line, first.col);
+}
 
 int sng_lctx_int(SngLayerCtx *c, const SngExpr *e, int64_t min, int64_t *out) {
   double v;
@@ -183,14 +204,14 @@ static int init_of(SngLayerCtx *c, const SngExpr *e, SngInit *out) {
   const SngExpr *s[2];
   if (!strcmp(e->str, "constant")) {
     static const char *const p[] = {"value"};
-    if (sng_lctx_bind(c, e, p, 1, s) || const_number(c, s[0], &out->a)) return -1;
+    if (sng_lctx_bind(c, e, p, 1, s) || sng_lctx_number(c, s[0], &out->a)) return -1;
     out->kind = SNG_INIT_CONSTANT;
     return 0;
   }
   if (!strcmp(e->str, "uniform") || !strcmp(e->str, "gaussian")) {
     int u = !strcmp(e->str, "uniform");
     static const char *const pu[] = {"low", "high"}, *const pg[] = {"mean", "std"};
-    if (sng_lctx_bind(c, e, u ? pu : pg, 2, s) || const_number(c, s[0], &out->a) || const_number(c, s[1], &out->b))
+    if (sng_lctx_bind(c, e, u ? pu : pg, 2, s) || sng_lctx_number(c, s[0], &out->a) || sng_lctx_number(c, s[1], &out->b))
       return -1;
     if (u ? out->b < out->a : out->b < 0) {
       sng_diag_error(c->d, e->loc, u ? "uniform(low, high) needs low <= high" : "gaussian(mean, std) needs std >= 0");
@@ -344,7 +365,7 @@ static int b_bind(void *c, const SngExpr *call, const char *const *params, int n
   return sng_lctx_bind(c, call, params, nparams, slots);
 }
 static SngIrNode *b_tensor(void *c, const SngExpr *e) { return tensor(c, e); }
-static int b_number(void *c, const SngExpr *e, double *out) { return const_number(c, e, out); }
+static int b_number(void *c, const SngExpr *e, double *out) { return sng_lctx_number(c, e, out); }
 static int b_int(void *c, const SngExpr *e, int64_t min, int64_t *out) { return sng_lctx_int(c, e, min, out); }
 static int b_bool(void *c, const SngExpr *e, int *out) { return sng_lctx_bool(c, e, out); }
 static int b_init(void *c, const SngExpr *e, SngInit *out) { return init_of(c, e, out); }

@@ -193,12 +193,13 @@ int sng_sema_updater(SngLayerCtx *c, const SngDecl *decl, SngPlanUpdater *out) {
   const SngExpr *s[4];
   SngExpr call = {.kind = SNG_EX_CALL, .loc = decl->name_loc, .str = decl->name, .args = decl->args};
   if (sng_lctx_bind(c, &call, p, 4, s)) return -1;
-  if (s[0]) sng_lctx_number(c, s[0], &out->lr);
-  if (s[1]) sng_lctx_number(c, s[1], &out->momentum);
-  if (s[2]) sng_lctx_number(c, s[2], &out->weight_decay);
-  if (out->lr <= 0 && s[0]) sng_diag_error(d, s[0]->loc, "lr must be > 0");
-  if ((out->momentum < 0 || out->momentum >= 1) && s[1]) sng_diag_error(d, s[1]->loc, "momentum must be in [0, 1)");
-  if (out->weight_decay < 0 && s[2]) sng_diag_error(d, s[2]->loc, "weight_decay must be >= 0");
+  /* checked as the float32 the runtime uses: lr = 1e-50 is 0 there, momentum = 1 - 1e-9 is 1 */
+  if (s[0] && !sng_lctx_number(c, s[0], &out->lr) && (float)out->lr <= 0)
+    sng_diag_error(d, s[0]->loc, "lr must be > 0, got %g%s", out->lr, out->lr > 0 ? " (0 as a float32)" : "");
+  if (s[1] && !sng_lctx_number(c, s[1], &out->momentum) && (out->momentum < 0 || (float)out->momentum >= 1))
+    sng_diag_error(d, s[1]->loc, "momentum must be in [0, 1), got %g", out->momentum);
+  if (s[2] && !sng_lctx_number(c, s[2], &out->weight_decay) && out->weight_decay < 0)
+    sng_diag_error(d, s[2]->loc, "weight_decay must be >= 0, got %g", out->weight_decay);
   if (s[3]) {
     const SngExpr *e = s[3];
     if (e->kind == SNG_EX_IDENT && !strcmp(e->str, "fixed")) return 0;
@@ -208,6 +209,10 @@ int sng_sema_updater(SngLayerCtx *c, const SngDecl *decl, SngPlanUpdater *out) {
       if (sng_lctx_bind(c, e, sp, 2, a) || sng_lctx_number(c, a[0], &out->sched_gamma) ||
           sng_lctx_int(c, a[1], 1, &out->sched_every))
         return -1;
+      if ((float)out->sched_gamma <= 0) {
+        sng_diag_error(d, a[0]->loc, "gamma must be > 0, got %g", out->sched_gamma);
+        return -1;
+      }
       out->schedule = SNG_SCHED_STEP;
       return 0;
     }
