@@ -151,6 +151,7 @@ int sng_lctx_bind(SngLayerCtx *c, const SngExpr *call, const char *const *params
                   const SngExpr **slots) {
   char names[16][32];
   int required[16], err = 0, pos = 0;
+  SngLoc at[16];
   SNG_ASSERT(nparams <= 16);
   for (int i = 0; i < nparams; i++) {
     size_t n = strcspn(params[i], "?");
@@ -181,11 +182,14 @@ int sng_lctx_bind(SngLayerCtx *c, const SngExpr *call, const char *const *params
       k = pos++;
     }
     if (slots[k]) {
-      sng_diag_error(c->d, a->loc, "%s() gets '%s' twice", call->str, names[k]);
+      char what[96];
+      snprintf(what, sizeof what, "%s() option '%s'", call->str, names[k]);
+      sng_lctx_again(c, a->loc, at[k], what);
       err = -1;
       continue;
     }
     slots[k] = a->value;
+    at[k] = a->loc;
   }
   for (int i = 0; i < nparams; i++)
     if (required[i] && !slots[i] && !err) {
@@ -261,10 +265,14 @@ static Binding *find_binding(SngLayerCtx *c, const char *name) {
 
 static int eval_stmt(SngLayerCtx *c, const SngStmt *st) {
   SngIrNode *outs[8] = {0};
-  int n = 0;
+  int n = 0, rc;
   for (const SngName *nm = st->names; nm; nm = nm->next) n++;
-  if (n > 8) n = 8;
-  int rc = eval_call(c, st->value, outs, n);
+  if (n > 8) { /* no layer gives that many */
+    sng_diag_error(c->d, st->loc, "%d names are assigned, but a layer gives at most 8 tensors", n);
+    rc = -1;
+  } else {
+    rc = eval_call(c, st->value, outs, n);
+  }
   for (int i = 0; i < c->nbind; i++)
     if (c->bind[i].stmt == st) {
       c->bind[i].state = rc ? 3 : 2;
@@ -332,8 +340,14 @@ static int eval_call(SngLayerCtx *c, const SngExpr *e, SngIrNode **out, int nout
   SngArg *args = NULL, **tail = &args;
   SngPart part = c->part;
   bool expl = false;
+  const SngArg *first_part = NULL;
   for (const SngArg *a = e->args; a; a = a->next) {
     if (a->name && !strcmp(a->name, "partition")) {
+      if (first_part) {
+        sng_lctx_again(c, a->loc, first_part->loc, "partition");
+        return -1;
+      }
+      first_part = a;
       int p = part_of(c, a->value, false);
       if (p == -2) return -1;
       part = (SngPart)p, expl = true;
@@ -380,34 +394,55 @@ static SngBuilder builder(SngLayerCtx *c) {
 static void build_net(SngLayerCtx *c, const SngDecl *net) {
   /* partition: how the workers of a group split every layer that does not say otherwise */
   c->part = SNG_PART_BATCH;
+  const SngArg *first_part = NULL;
   for (const SngArg *a = net->args; a; a = a->next) {
     if (!a->name || strcmp(a->name, "partition")) {
       sng_diag_error(c->d, a->loc, "net options are: partition");
       continue;
     }
+    if (first_part) {
+      sng_lctx_again(c, a->loc, first_part->loc, "partition");
+      continue;
+    }
+    first_part = a;
     int p = part_of(c, a->value, true);
     if (p != -2) c->part = (SngPart)p;
   }
   const SngStmt *loss = NULL, *metric = NULL;
+  bool full = false;
   for (const SngStmt *st = net->body; st; st = st->next) {
     if (st->kind == SNG_ST_ASSIGN) {
       int i = 0;
       for (const SngName *nm = st->names; nm; nm = nm->next, i++) {
-        if (find_binding(c, nm->name)) {
-          sng_diag_error(c->d, nm->loc, "'%s' is defined twice", nm->name);
+        const Binding *old = find_binding(c, nm->name);
+        if (old) {
+          const SngName *first = old->stmt->names;
+          for (int k = 0; k < old->index && first->next; k++) first = first->next;
+          char what[96];
+          snprintf(what, sizeof what, "'%s'", nm->name);
+          sng_lctx_again(c, nm->loc, first->loc, what);
           continue;
         }
-        if (c->nbind == MAX_BIND) {
-          sng_diag_error(c->d, nm->loc, "too many names in one net (limit %d)", MAX_BIND);
+        if (c->nbind == MAX_BIND) { /* documented limit (docs/language.md), reported once a net */
+          if (!full) sng_diag_error(c->d, nm->loc, "too many names in net '%s': at most %d", net->name, MAX_BIND);
+          full = true;
           break;
         }
         c->bind[c->nbind++] = (Binding){nm->name, st, i, NULL, 0};
       }
     } else if (st->kind == SNG_ST_KEYWORD && !strcmp(st->head, "loss")) {
-      if (loss) sng_diag_error(c->d, st->loc, "a net has one loss (several losses are not supported yet)");
+      if (loss) {
+        sng_diag_error(c->d, st->loc, "a net has one loss (several losses are not supported yet)");
+        sng_diag_hint(c->d, "the first loss is at %s:%d:%d", loss->loc.file, loss->loc.line, loss->loc.col);
+        continue;
+      }
       loss = st;
     } else if (st->kind == SNG_ST_KEYWORD && !strcmp(st->head, "metric")) {
-      if (metric) sng_diag_error(c->d, st->loc, "a net reports one metric so far");
+      if (metric) {
+        sng_diag_error(c->d, st->loc, "a net reports one metric so far");
+        sng_diag_hint(c->d, "the first metric is at %s:%d:%d", metric->loc.file, metric->loc.line, metric->loc.col);
+        continue;
+      }
       metric = st;
     } else {
       sng_diag_error(c->d, st->loc, "expected 'name = layer(...)', 'loss ...' or 'metric ...' in a net");
@@ -442,18 +477,48 @@ static void build_net(SngLayerCtx *c, const SngDecl *net) {
 const char *sng_sema_string(SngLayerCtx *c, const SngExpr *e) { return const_string(c, e); }
 SngJob *sng_sema_job(SngLayerCtx *c) { return c->job; }
 
+/* The first declaration of a kind.  A second one with the same name (or of an unnamed kind:
+ * updater kinds, clusters, train stages of the same net) is a definition made twice; one
+ * with another name is not supported yet.  Both errors name the first one's place. */
 static const SngDecl *only_one(SngLayerCtx *c, const SngFile *f, SngDeclKind kind, const char *what) {
   const SngDecl *first = NULL;
   for (const SngDecl *x = f->decls; x; x = x->next) {
     if (x->kind != kind) continue;
-    if (first) {
-      sng_diag_error(c->d, x->loc, "a second %s: one per file is supported so far", what);
-      sng_diag_hint(c->d, "the first one is at line %d", first->loc.line);
+    if (!first) {
+      first = x;
       continue;
     }
-    first = x;
+    if ((!x->name && !first->name) || (x->name && first->name && !strcmp(x->name, first->name))) {
+      char w[160];
+      snprintf(w, sizeof w, x->name ? "%s '%s'" : "%s", what, x->name ? x->name : "");
+      sng_lctx_again(c, x->loc, first->loc, w);
+    } else {
+      sng_diag_error(c->d, x->loc, "a second %s: one per file is supported so far", what);
+      sng_diag_hint(c->d, "the first one is at %s:%d:%d", first->loc.file, first->loc.line, first->loc.col);
+    }
   }
   return first;
+}
+
+/* Nets: a name defined twice is an error; a net that no train stage names is a warning (it
+ * would be checked for nothing and silently left out of the plan). */
+static void check_nets(SngLayerCtx *c, const SngFile *f, const SngDecl *train) {
+  for (const SngDecl *x = f->decls; x; x = x->next) {
+    if (x->kind != SNG_DECL_NET) continue;
+    const SngDecl *first = x;
+    for (const SngDecl *y = f->decls; y != x; y = y->next)
+      if (y->kind == SNG_DECL_NET && !strcmp(y->name, x->name)) {
+        first = y;
+        break;
+      }
+    if (first != x) {
+      char w[160];
+      snprintf(w, sizeof w, "net '%s'", x->name);
+      sng_lctx_again(c, x->name_loc, first->name_loc, w);
+    } else if (train && strcmp(train->name, x->name)) {
+      sng_diag_warning(c->d, x->name_loc, "net '%s' is never trained (the train stage trains '%s')", x->name, train->name);
+    }
+  }
 }
 
 int sng_pass_sema(SngJob *job, const SngFile *f, SngDiag *d) {
@@ -476,6 +541,7 @@ int sng_pass_sema(SngJob *job, const SngFile *f, SngDiag *d) {
     job->updater = (SngPlanUpdater){.kind = SNG_UPD_SGD, .lr = 0.01, .kernel = -1};
   }
   sng_sema_cluster(c, clu, &job->cluster);
+  check_nets(c, f, train);
   const SngDecl *net = NULL;
   if (!train) sng_diag_error(d, (SngLoc){f->path, 1, 1}, "no train stage: nothing to do");
   else sng_sema_train(c, f, train, &job->train, &net);

@@ -119,6 +119,7 @@ int sng_sema_data(SngLayerCtx *c, const SngDecl *decl, SngPlanData *out) {
   static const char *const keys[] = {"dir", "train", "test", "batch", "shuffle", "scale", "standardize", "standardise"};
   enum { DIR, TRAIN, TEST, BATCH, SHUFFLE, SCALE, STD, STD2, NKEYS };
   const SngExpr *v[NKEYS] = {0};
+  SngLoc at[NKEYS];
   SngDiag *d = sng_lctx_diag(c);
   for (const SngStmt *st = decl->body; st; st = st->next) {
     if (st->kind != SNG_ST_ASSIGN || st->names->next) {
@@ -127,7 +128,14 @@ int sng_sema_data(SngLayerCtx *c, const SngDecl *decl, SngPlanData *out) {
     }
     int k = key_index(c, st->names->name, st->names->loc, keys, NKEYS, "a data block");
     if (k == STD2) k = STD;
-    if (k >= 0) v[k] = st->value;
+    if (k < 0) continue;
+    if (v[k]) {
+      char what[96];
+      snprintf(what, sizeof what, "setting '%s'", st->names->name);
+      sng_lctx_again(c, st->names->loc, at[k], what);
+      continue;
+    }
+    v[k] = st->value, at[k] = st->names->loc;
   }
   *out = (SngPlanData){.name = decl->name, .format = "idx", .batch = 64, .scale = 1.0};
   const char *dir = v[DIR] ? sng_sema_string(c, v[DIR]) : NULL;
@@ -285,14 +293,17 @@ int sng_sema_train(SngLayerCtx *c, const SngFile *f, const SngDecl *decl, SngPla
   SngDiag *d = sng_lctx_diag(c);
   *out = (SngPlanTrain){.net = decl->name, .alg = "bp", .steps = 1000, .display_every = 100, .seed = 1};
   *net = NULL;
-  const char *nets[32];
   int nnets = 0;
   for (const SngDecl *x = f->decls; x; x = x->next)
     if (x->kind == SNG_DECL_NET) {
-      if (!strcmp(x->name, decl->name)) *net = x;
-      if (nnets < 32) nets[nnets++] = x->name;
+      if (!*net && !strcmp(x->name, decl->name)) *net = x;
+      nnets++;
     }
   if (!*net) {
+    const char **nets = sng_arena_alloc(sng_sema_job(c)->arena, sizeof *nets * (size_t)(nnets + 1));
+    nnets = 0;
+    for (const SngDecl *x = f->decls; x; x = x->next)
+      if (x->kind == SNG_DECL_NET) nets[nnets++] = x->name;
     sng_diag_error(d, decl->name_loc, "no net named '%s'", decl->name);
     const char *s = sng_diag_suggest(decl->name, nets, nnets);
     if (s) sng_diag_hint(d, "did you mean '%s'?", s);
@@ -313,16 +324,39 @@ int sng_sema_train(SngLayerCtx *c, const SngFile *f, const SngDecl *decl, SngPla
   }
   if (a && a->next && (a->next->value->kind != SNG_EX_IDENT || strcmp(a->next->value->str, "sgd")))
     sng_diag_error(d, a->next->loc, "the updater named here must be the file's updater (sgd)");
+  const SngName *seen[3] = {0};
+  const SngStmt *test = NULL;
   for (const SngStmt *st = decl->body; st; st = st->next) {
     if (st->kind == SNG_ST_ASSIGN && !st->names->next) {
       int64_t v;
       int k = key_index(c, st->names->name, st->names->loc, keys, 3, "a train stage");
+      if (k >= 0 && seen[k]) {
+        char what[96];
+        snprintf(what, sizeof what, "setting '%s'", keys[k]);
+        sng_lctx_again(c, st->names->loc, seen[k]->loc, what);
+        continue;
+      }
+      if (k >= 0) seen[k] = st->names;
       if (k < 0 || sng_lctx_int(c, st->value, k == 2 ? 0 : 1, &v)) continue;
       if (k == 0) out->steps = v;
       else if (k == 1) out->display_every = v;
       else out->seed = (uint64_t)v;
     } else if (st->kind == SNG_ST_CLAUSES && !strcmp(st->head, "test")) {
+      if (test) {
+        sng_lctx_again(c, st->loc, test->loc, "test");
+        continue;
+      }
+      test = st;
+      const SngClause *every = NULL, *for_ = NULL;
       for (const SngClause *cl = st->clauses; cl; cl = cl->next) {
+        const SngClause **once = !strcmp(cl->word, "every") ? &every : !strcmp(cl->word, "for") ? &for_ : NULL;
+        if (once && *once) {
+          char what[96];
+          snprintf(what, sizeof what, "'%s' of test", cl->word);
+          sng_lctx_again(c, cl->loc, (*once)->loc, what);
+          continue;
+        }
+        if (once) *once = cl;
         if (!strcmp(cl->word, "every")) sng_lctx_int(c, cl->value, 1, &out->test_every);
         else if (!strcmp(cl->word, "for")) {
           if (cl->value->kind == SNG_EX_IDENT && !strcmp(cl->value->str, "all")) out->test_steps = 0;
