@@ -347,11 +347,11 @@ static int64_t cost(SngIrGraph *old, int nw, SngPart *mode) {
 enum { EXACT_LIMIT = 12 };   /* 2^12 partition+grad builds at most; beyond: coordinate descent */
 
 static void resolve_auto(SngJob *job, SngIrGraph *old, int nw, SngPart *mode) {
-  int free_[64], nfree = 0;
+  int *free_ = sng_alloc(sizeof(int) * (size_t)(old->nlayers + 1)), nfree = 0; /* every layer with a choice */
   for (int i = 0; i < old->nlayers; i++)
     if (mode[i] == SNG_PART_AUTO) {
       mode[i] = SNG_PART_BATCH;
-      if (nfree < 64 && decides(old, i)) free_[nfree++] = i;
+      if (decides(old, i)) free_[nfree++] = i;
     }
   SngAutoReport *r = &job->autorep;
   r->ran = 1;
@@ -387,6 +387,7 @@ static void resolve_auto(SngJob *job, SngIrGraph *old, int nw, SngPart *mode) {
     }
   }
   free(m);
+  free(free_);
 }
 
 int sng_pass_partition(SngJob *job, SngDiag *d) {
