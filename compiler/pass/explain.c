@@ -33,7 +33,8 @@ int64_t sng_pass_step_bytes(const SngIrGraph *g, SngCost *per) {
   for (int i = 0; i < g->nnodes; i++) {
     const SngIrNode *n = g->nodes[i];
     if (n->dead) continue;
-    if (per) per[n->worker].flops += flops_of(n);
+    if (per && __builtin_add_overflow(per[n->worker].flops, flops_of(n), &per[n->worker].flops))
+      per[n->worker].flops = INT64_MAX; /* each op's count fits (shape.c's limits); their sum may not */
     if (n->op == SNG_OP_BRIDGE) {
       int64_t b = tensor_bytes(n);
       total += b;
