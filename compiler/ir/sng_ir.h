@@ -31,6 +31,7 @@ int64_t sng_shape_numel(SngShape s);
 #define SNG_MAX_TENSOR_ELEMS ((int64_t)1 << 38)   /* values in one tensor (1 TiB of float32) */
 #define SNG_MAX_GRAPH_BYTES ((int64_t)1 << 44)    /* one worker's arena (16 TiB) */
 #define SNG_MAX_GEMM_DIM ((int64_t)INT32_MAX)     /* rows, columns, inner size of a matrix product */
+#define SNG_MAX_SAMPLES ((int64_t)1 << 62)        /* samples a training run sees: steps x batch */
 /* The shape's number of values, or -1 if a dimension is negative or the product overflows
  * or passes SNG_MAX_TENSOR_ELEMS. */
 int64_t sng_shape_numel_checked(SngShape s);

@@ -109,8 +109,12 @@ void sng_lctx_again(SngLayerCtx *c, SngLoc again, SngLoc first, const char *what
 int sng_lctx_int(SngLayerCtx *c, const SngExpr *e, int64_t min, int64_t *out) {
   double v;
   if (const_number(c, e, &v)) return -1;
-  if (v != floor(v) || v < (double)min || v > 1e15) {
+  if (v != floor(v) || v < (double)min) {
     sng_diag_error(c->d, e->loc, "expected an integer >= %lld, got %g", (long long)min, v);
+    return -1;
+  }
+  if (v > 1e15) { /* exact in a double, and far from int64 overflow in any product with a size */
+    sng_diag_error(c->d, e->loc, "%g is too large: integers are at most 10^15", v);
     return -1;
   }
   *out = (int64_t)v;

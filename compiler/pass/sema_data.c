@@ -338,6 +338,12 @@ int sng_sema_train(SngLayerCtx *c, const SngFile *f, const SngDecl *decl, SngPla
       }
       if (k >= 0) seen[k] = st->names;
       if (k < 0 || sng_lctx_int(c, st->value, k == 2 ? 0 : 1, &v)) continue;
+      int64_t samples, batch = sng_sema_job(c)->data.batch ? sng_sema_job(c)->data.batch : 1;
+      if (k == 0 && (__builtin_mul_overflow(v, batch, &samples) || samples > SNG_MAX_SAMPLES)) {
+        sng_diag_error(d, st->value->loc, "steps = %lld of %lld samples each is more than %lld samples", (long long)v,
+                       (long long)batch, (long long)SNG_MAX_SAMPLES);
+        continue;
+      }
       if (k == 0) out->steps = v;
       else if (k == 1) out->display_every = v;
       else out->seed = (uint64_t)v;
