@@ -324,6 +324,12 @@ int sng_sema_train(SngLayerCtx *c, const SngFile *f, const SngDecl *decl, SngPla
   }
   if (a && a->next && (a->next->value->kind != SNG_EX_IDENT || strcmp(a->next->value->str, "sgd")))
     sng_diag_error(d, a->next->loc, "the updater named here must be the file's updater (sgd)");
+  for (const SngArg *w = decl->with; w; w = w->next) /* nothing after 'with' goes unread */
+    if (w->name)
+      sng_diag_error(d, w->loc, "'with' takes the algorithm and the updater by position (with bp, sgd), not '%s ='",
+                     w->name);
+    else if (a && a->next && w == a->next->next)
+      sng_diag_error(d, w->loc, "'with' takes an algorithm and an updater; this is a third argument");
   const SngName *seen[3] = {0};
   const SngStmt *test = NULL;
   for (const SngStmt *st = decl->body; st; st = st->next) {

@@ -346,3 +346,15 @@ Test(strict, more_names_than_a_layer_gives) {
          "  loss softmax_cross_entropy(dense(x, 3), y)\n}\n" TRAIN,
          "t.sng:8:3: error: 9 names are assigned, but a layer gives at most 8 tensors", 1);
 }
+
+/* ---- nothing after 'with' goes unread ---- */
+
+Test(strict, with_takes_two_arguments) {
+  expect(DATA("8") NET "train m with bp, sgd, adam {\n  steps = 2\n}\n",
+         "t.sng:10:23: error: 'with' takes an algorithm and an updater; this is a third argument", 1);
+}
+
+Test(strict, with_takes_no_names) {
+  expect(DATA("8") NET "train m with bp, upd = sgd {\n  steps = 2\n}\n",
+         "t.sng:10:18: error: 'with' takes the algorithm and the updater by position (with bp, sgd), not 'upd ='", 1);
+}
