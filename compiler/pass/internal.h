@@ -12,7 +12,7 @@ typedef struct SngLayerCtx SngLayerCtx;
  * missing and surplus arguments.  slots[i] is NULL for an absent optional. */
 int sng_lctx_bind(SngLayerCtx *c, const SngExpr *call, const char *const *params, int nparams,
                   const SngExpr **slots);
-/* A constant number, finite as a float32 (the runtime's type), or -1 (reported). */
+/* A constant number, finite as a float32 (the runtime's type), or -1 (reported; *out unchanged). */
 int sng_lctx_number(SngLayerCtx *c, const SngExpr *e, double *out);
 int sng_lctx_int(SngLayerCtx *c, const SngExpr *e, int64_t min, int64_t *out);
 int sng_lctx_bool(SngLayerCtx *c, const SngExpr *e, int *out);
@@ -23,6 +23,9 @@ void sng_lctx_again(SngLayerCtx *c, SngLoc again, SngLoc first, const char *what
 
 int sng_sema_data(SngLayerCtx *c, const SngDecl *decl, SngPlanData *out);
 int sng_sema_updater(SngLayerCtx *c, const SngDecl *decl, SngPlanUpdater *out);
+/* After the net is built: the learning rate and weight decay of every parameter, at every
+ * step of the run, are finite float32s (reported at gamma or at the layer). */
+void sng_sema_rates(SngLayerCtx *c, const SngDecl *upd, const SngJob *job);
 int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngPlanCluster *out);
 int sng_sema_train(SngLayerCtx *c, const SngFile *f, const SngDecl *decl, SngPlanTrain *out, const SngDecl **net);
 const char *sng_sema_string(SngLayerCtx *c, const SngExpr *e);   /* "literal" or env("NAME", "default") */

@@ -93,11 +93,13 @@ static int const_number(SngLayerCtx *c, const SngExpr *e, double *out) {
 
 /* A number the runtime keeps as a float32 (rates, scales, initial values): finite there too. */
 int sng_lctx_number(SngLayerCtx *c, const SngExpr *e, double *out) {
-  if (const_number(c, e, out)) return -1;
-  if (fabs(*out) > FLT_MAX) {
-    sng_diag_error(c->d, e->loc, "%g is too large for a float32 (at most %g)", *out, (double)FLT_MAX);
+  double v; /* *out keeps its default when e is reported */
+  if (const_number(c, e, &v)) return -1;
+  if (fabs(v) > FLT_MAX) {
+    sng_diag_error(c->d, e->loc, "%g is too large for a float32 (at most %g)", v, (double)FLT_MAX);
     return -1;
   }
+  *out = v;
   return 0;
 }
 
@@ -556,6 +558,7 @@ int sng_pass_sema(SngJob *job, const SngFile *f, SngDiag *d) {
     c->g = job->net;
     c->b = builder(c);
     build_net(c, net);
+    sng_sema_rates(c, upd, job);
   }
   free(c);
   return sng_diag_errors(d) > before ? -1 : 0;

@@ -10,6 +10,8 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +230,52 @@ int sng_sema_updater(SngLayerCtx *c, const SngDecl *decl, SngPlanUpdater *out) {
     return -1;
   }
   return 0;
+}
+
+/* The argument bound to parameter `name` at position pos, or NULL (bound by sng_lctx_bind). */
+static const SngArg *arg_of(const SngArg *args, const char *name, int pos) {
+  int i = 0;
+  for (const SngArg *a = args; a; a = a->next) {
+    if (a->name ? !strcmp(a->name, name) : i == pos) return a;
+    if (!a->name) i++;
+  }
+  return NULL;
+}
+
+/* The rates the runtime hands the update kernel as float32s at every step:
+ * lr x gamma^(step / every) x lr_mult and weight_decay x wd_mult.  Each is finite as a float32
+ * for the whole run, or an error at what makes it too large: gamma, or the layer whose
+ * multiplier does.  Logarithms, since the products themselves may overflow a double. */
+void sng_sema_rates(SngLayerCtx *c, const SngDecl *upd, const SngJob *job) {
+  const SngPlanUpdater *u = &job->updater;
+  SngDiag *d = sng_lctx_diag(c);
+  double top = log(FLT_MAX), lr = log(u->lr);
+  if (u->schedule == SNG_SCHED_STEP && u->sched_gamma > 1 && u->sched_every > 0 && job->train.steps > 1) {
+    int64_t k = (job->train.steps - 1) / u->sched_every;
+    lr += (double)k * log(u->sched_gamma);
+    if (lr > top) {
+      const SngArg *sched = upd ? arg_of(upd->args, "schedule", 3) : NULL;
+      const SngArg *g = sched && sched->value->kind == SNG_EX_CALL ? arg_of(sched->value->args, "gamma", 0) : NULL;
+      sng_diag_error(d, g ? g->value->loc : upd ? upd->loc : job->net_loc,
+                     "gamma = %g makes lr %g x %g^%lld by step %lld, past the float32 range (%g)", u->sched_gamma,
+                     u->lr, u->sched_gamma, (long long)k, (long long)job->train.steps, (double)FLT_MAX);
+      return;
+    }
+  }
+  for (int i = 0; job->net && i < job->net->nnodes; i++) {
+    const SngIrNode *p = job->net->nodes[i];
+    if (p->op != SNG_OP_PARAM) continue;
+    if (p->lr_mult > 0 && lr + log(p->lr_mult) > top) {
+      sng_diag_error(d, p->loc, "%s: lr_mult = %g makes its learning rate %g, past the float32 range (%g)", p->name,
+                     p->lr_mult, exp(lr) * p->lr_mult, (double)FLT_MAX);
+      return; /* once: a layer's weight and bias share the multiplier */
+    }
+    if (p->wd_mult > 0 && u->weight_decay > 0 && log(u->weight_decay) + log(p->wd_mult) > top) {
+      sng_diag_error(d, p->loc, "%s: wd_mult = %g makes its weight decay %g, past the float32 range (%g)", p->name,
+                     p->wd_mult, u->weight_decay * p->wd_mult, (double)FLT_MAX);
+      return;
+    }
+  }
 }
 
 /* cluster(worker_groups, workers_per_group, server_groups, servers_per_group, sync):

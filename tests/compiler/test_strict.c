@@ -358,3 +358,29 @@ Test(strict, with_takes_no_names) {
   expect(DATA("8") NET "train m with bp, upd = sgd {\n  steps = 2\n}\n",
          "t.sng:10:18: error: 'with' takes the algorithm and the updater by position (with bp, sgd), not 'upd ='", 1);
 }
+
+/* ---- the rates the update kernel gets as float32s, at every step ---- */
+
+Test(strict, schedule_grows_lr_past_float32) {
+  expect(DATA("8") NET "train m with bp, sgd {\n  steps = 100\n}\nupdater sgd(lr = 0.1, schedule = step(gamma = 10, every = 1))\n",
+         "t.sng:13:47: error: gamma = 10 makes lr 0.1 x 10^99 by step 100, past the float32 range (3.40282e+38)", 1);
+}
+
+Test(strict, schedule_within_float32_compiles) {
+  Result r = run(DATA("8") NET "train m with bp, sgd {\n  steps = 100\n}\n"
+                 "updater sgd(lr = 0.1, schedule = step(gamma = 10, every = 10))\n");
+  cr_expect_not_null(r.plan, "10^9 stays a float32:\n%s", r.msgs);
+  done(&r);
+}
+
+Test(strict, lr_mult_times_lr_past_float32) {
+  expect(DATA("8") "net m {\n  x, y = input(d)\n  loss softmax_cross_entropy(dense(x, 3, lr_mult = 1e38), y)\n}\n" TRAIN
+         "updater sgd(lr = 100)\n",
+         "t.sng:8:30: error: dense1.w: lr_mult = 1e+38 makes its learning rate 1e+40, past the float32 range (3.40282e+38)", 1);
+}
+
+Test(strict, wd_mult_times_weight_decay_past_float32) {
+  expect(DATA("8") "net m {\n  x, y = input(d)\n  loss softmax_cross_entropy(dense(x, 3, wd_mult = 1e30), y)\n}\n" TRAIN
+         "updater sgd(weight_decay = 1e10)\n",
+         "t.sng:8:30: error: dense1.w: wd_mult = 1e+30 makes its weight decay 1e+40, past the float32 range (3.40282e+38)", 1);
+}
