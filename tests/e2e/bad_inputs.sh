@@ -46,6 +46,18 @@ expect_fail 1 "shape.sng:10:8: error: softmax_cross_entropy gets 5 scores per sa
   "$SINGAC" "$t/shape.sng" -o "$t/shape.plan"
 [ ! -e "$t/shape.plan" ] || fail "a plan was written for a bad model"
 
+# sizes no machine could hold are errors at their place, not an abort at run time
+sed 's/logits = dense(relu(dense(x, 8)), 3)/logits = dense(relu(dense(x, 1e15)), 3)/' "$t/ok.sng" > "$t/huge.sng"
+expect_fail 1 "huge.sng:9:32: error: dense() units = 1000000000000000: at most 2147483647" \
+  "$SINGAC" "$t/huge.sng" -o "$t/huge.plan"
+[ ! -e "$t/huge.plan" ] || fail "a plan was written for a net too large"
+
+# a warning is printed but does not fail the compile
+{ cat "$t/ok.sng"; printf 'net spare {\n  x, y = input(d)\n}\n'; } > "$t/warn.sng"
+"$SINGAC" "$t/warn.sng" -o "$t/warn.plan" 2> "$t/stderr" || { cat "$t/stderr"; fail "a warning failed the compile"; }
+grep -q "warn.sng:17:5: warning: net 'spare' is never trained" "$t/stderr" || { cat "$t/stderr"; fail "no warning"; }
+[ -s "$t/warn.plan" ] || fail "no plan written after a warning"
+
 # plans: truncated, bit-flipped, foreign, missing
 size=$(stat -c %s "$t/ok.plan")
 head -c $((size / 2)) "$t/ok.plan" > "$t/trunc.plan"
