@@ -508,6 +508,30 @@ Test(diag, forms_hints_and_limit) {
   free(out);
 }
 
+Test(diag, warnings_are_counted_apart) {
+  char *out = NULL;
+  size_t len;
+  FILE *m = open_memstream(&out, &len);
+  SngDiag *d = sng_diag_new(m, 1);
+  sng_diag_add_source(d, "a.sng", "net spare {\n}");
+  sng_diag_warning(d, (SngLoc){"a.sng", 1, 5}, "net '%s' is never trained", "spare");
+  sng_diag_hint(d, "a hint follows a warning too");
+  cr_expect_eq(sng_diag_errors(d), 0, "a warning is not an error");
+  cr_expect_eq(sng_diag_warnings(d), 1);
+  sng_diag_error(d, (SngLoc){"a.sng", 2, 1}, "one error");
+  sng_diag_error(d, (SngLoc){"a.sng", 2, 1}, "past the limit");
+  sng_diag_warning(d, (SngLoc){"a.sng", 1, 1}, "counted, not shown past the error limit");
+  cr_expect_eq(sng_diag_errors(d), 2);
+  cr_expect_eq(sng_diag_warnings(d), 2);
+  sng_diag_free(d);
+  fclose(m);
+  cr_expect_str_eq(out, "a.sng:1:5: warning: net 'spare' is never trained\nnet spare {\n    ^\n"
+                        "  hint: a hint follows a warning too\n"
+                        "a.sng:2:1: error: one error\n}\n^\n"
+                        "a.sng: too many errors, stopping\n");
+  free(out);
+}
+
 Test(diag, silent_when_out_is_null) {
   SngDiag *d = sng_diag_new(NULL, 0);
   sng_diag_error(d, (SngLoc){"a.sng", 1, 1}, "x");
