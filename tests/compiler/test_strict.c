@@ -384,3 +384,40 @@ Test(strict, wd_mult_times_weight_decay_past_float32) {
          "updater sgd(weight_decay = 1e10)\n",
          "t.sng:8:30: error: dense1.w: wd_mult = 1e+30 makes its weight decay 1e+40, past the float32 range (3.40282e+38)", 1);
 }
+
+/* ---- the checks that were there before, now listed in Limits and checks ---- */
+
+Test(strict, second_updater_of_another_kind) {
+  Result r = run(DATA("8") NET TRAIN "updater sgd(lr = 0.1)\nupdater adam(lr = 0.1)\n");
+  cr_expect(has_line(r.msgs, "t.sng:14:1: error: a second updater: one per file is supported so far"), "%s", r.msgs);
+  cr_expect(has_line(r.msgs, "  hint: the first one is at t.sng:13:1"), "%s", r.msgs);
+  cr_expect_eq(r.errors, 1, "%s", r.msgs);
+  done(&r);
+}
+
+Test(strict, second_loss_names_the_first) {
+  Result r = run(DATA("8") "net m {\n  x, y = input(d)\n  loss softmax_cross_entropy(dense(x, 3), y)\n"
+                 "  loss softmax_cross_entropy(dense(x, 3), y)\n}\n" TRAIN);
+  cr_expect(has_line(r.msgs, "t.sng:9:3: error: a net has one loss (several losses are not supported yet)"), "%s", r.msgs);
+  cr_expect(has_line(r.msgs, "  hint: the first loss is at t.sng:8:3"), "%s", r.msgs);
+  cr_expect_eq(r.errors, 1, "%s", r.msgs);
+  done(&r);
+}
+
+Test(strict, workers_per_group_limit) {
+  expect(DATA("8") NET TRAIN "cluster(workers_per_group = 300)\n",
+         "t.sng:13:29: error: workers_per_group = 300: at most 256", 1);
+}
+
+Test(strict, integer_not_whole) {
+  expect(DATA("0.5") NET TRAIN, "t.sng:4:11: error: expected an integer >= 1, got 0.5", 1);
+}
+
+Test(strict, division_by_zero) {
+  expect(DATA("8") NET TRAIN "updater sgd(lr = 1/0)\n", "t.sng:13:18: error: division by zero in a constant expression", 1);
+}
+
+Test(strict, uniform_bounds) {
+  expect(DATA("8") "net m {\n  x, y = input(d)\n  loss softmax_cross_entropy(dense(x, 3, init = uniform(1, -1)), y)\n}\n" TRAIN,
+         "t.sng:8:49: error: uniform(low, high) needs low <= high", 1);
+}
