@@ -46,10 +46,17 @@ static void fmt_eta(char *b, size_t n, double s) {
   else snprintf(b, n, "%ld:%02ld", t / 60, t % 60);
 }
 
+/* JSON has no NaN or infinity: a non-finite value is written as null */
+static void json_num(FILE *f, const char *key, double v) {
+  if (isfinite(v)) fprintf(f, ",\"%s\":%.6g", key, v);
+  else fprintf(f, ",\"%s\":null", key);
+}
+
 static void metric_line(Run *r, const char *phase, int64_t step, double loss, double acc, double lr, double rate) {
   if (!r->metrics) return;
-  fprintf(r->metrics, "{\"phase\":\"%s\",\"step\":%lld,\"loss\":%.6g", phase, (long long)step, loss);
-  if (r->p->graphs[0].metric >= 0) fprintf(r->metrics, ",\"accuracy\":%.6g", acc);
+  fprintf(r->metrics, "{\"phase\":\"%s\",\"step\":%lld", phase, (long long)step);
+  json_num(r->metrics, "loss", loss);
+  if (r->p->graphs[0].metric >= 0) json_num(r->metrics, "accuracy", acc);
   else fputs(",\"accuracy\":null", r->metrics); /* the net reports no metric */
   if (lr >= 0) fprintf(r->metrics, ",\"lr\":%.6g", lr);
   fprintf(r->metrics, ",\"samples_per_sec\":%.1f}\n", rate);

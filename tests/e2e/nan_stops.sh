@@ -25,4 +25,14 @@ cat "$t/err"
 [ "$rc" = 1 ] || fail "exit status $rc, wanted 1"
 grep -Eq "step [0-9]+: the loss is (NaN|infinite)" "$t/err" || fail "no message naming the step"
 grep -q "singa: samples/s" "$t/out" && fail "a failed run printed a final result line"
+
+# the NaN born in the first layer passes through two relus (forward and backward) to the
+# loss guard, and the metrics file stays JSON (no bare nan)
+sed -e 's/loss softmax_cross_entropy(.*/loss softmax_cross_entropy(dense(relu(dense(relu(dense(x, 8)), 8)), 3), y)/' \
+    -e 's/updater sgd(.*/updater sgd(lr = 1e12)/' "$t/m.sng" > "$t/deep.sng"
+"$SINGAC" "$t/deep.sng" -o "$t/deep.plan"
+set +e; "$SINGA_EXEC" --metrics "$t/deep.jsonl" "$t/deep.plan" > "$t/out" 2> "$t/err"; rc=$?; set -e
+[ "$rc" = 1 ] || { cat "$t/err"; fail "deep relu net: exit status $rc, wanted 1"; }
+grep -Eq "step [0-9]+: the loss is NaN" "$t/err" || { cat "$t/err"; fail "deep relu net: NaN not reported"; }
+if grep -qi 'nan' "$t/deep.jsonl"; then cat "$t/deep.jsonl"; fail "a bare nan in the metrics file"; fi
 echo "e2e nan_stops: ok"
