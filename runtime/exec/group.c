@@ -218,8 +218,12 @@ static void init_param(SngGroup *g, int i) {
   GParam *q = &g->par[i];
   int64_t n = numel(pp->rank, pp->dims);
   q->size = n;
-  q->value = g->values[i] = sng_alloc_aligned((size_t)n * 4 + 64);
-  q->state = g->p->updater.nstate ? sng_alloc_aligned((size_t)n * 4 * (size_t)g->p->updater.nstate + 64) : NULL;
+  char what[160];
+  snprintf(what, sizeof what, "the values of parameter %s", pp->name);
+  q->value = g->values[i] = sng_alloc_aligned_for((size_t)n * 4 + 64, what);
+  snprintf(what, sizeof what, "the updater state of parameter %s", pp->name);
+  q->state = g->p->updater.nstate ? sng_alloc_aligned_for((size_t)n * 4 * (size_t)g->p->updater.nstate + 64, what)
+                                  : NULL;
   if (q->state) memset(q->state, 0, (size_t)n * 4 * (size_t)g->p->updater.nstate);
   pthread_mutex_init(&q->mu, NULL);
   /* each parameter draws from its own stream: (seed, name) fixes its values, whatever the partition */
@@ -294,7 +298,7 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
     }
   g->comm = sng_comm_new(nunits, nch, chb);
   free(chb);
-  g->x = g->xbuf = sng_alloc_aligned((size_t)(p->data.batch * g->sample) * 4 + 64);
+  g->x = g->xbuf = sng_alloc_aligned_for((size_t)(p->data.batch * g->sample) * 4 + 64, "the input batch");
   g->y = g->ybuf = sng_alloc_aligned((size_t)p->data.batch * 4 + 64);
   memset(g->xbuf, 0, (size_t)(p->data.batch * g->sample) * 4);
   memset(g->ybuf, 0, (size_t)p->data.batch * 4);
