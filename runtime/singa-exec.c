@@ -18,7 +18,7 @@ static void usage(FILE *out) {
         "  --data DIR         read the data files from DIR instead of where they were at compile time\n"
         "  --steps N          train N steps instead of the plan's (1 to 10^9)\n"
         "  --warmup N         leave the first N steps out of the final samples/s (0 to 10^9)\n"
-        "  --test-batches N   test on at most N batches (1 to 10^9)\n"
+        "  --test-batches N   test on at most N batches (0 to 10^9; 0: as the plan says)\n"
         "  --profile          print where a training step's time goes (sgemm, kernels, ...)\n"
         "  --progress         a live progress bar even when stdout is not a terminal\n"
         "  --no-progress      plain lines even on a terminal\n"
@@ -48,7 +48,7 @@ static const struct { const char *flag; int64_t min, max; } nums[] = {
   {"--threads", 1, 1024},
   {"--steps", 1, 1000000000},
   {"--warmup", 0, 1000000000},
-  {"--test-batches", 1, 1000000000},
+  {"--test-batches", 0, 1000000000},   /* 0: the plan's test_steps */
 };
 
 int main(int argc, char **argv) {

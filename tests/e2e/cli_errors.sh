@@ -32,7 +32,7 @@ expect 2 "singa-exec: --steps wants an integer from 1 to 1000000000, got '-1' (o
 expect 2 "singa-exec: --threads wants an integer from 1 to 1024, got '0' (out of range)" \
   "$SINGA_EXEC" --threads 0 "$t/x.plan"
 expect 2 "singa-exec: --warmup wants an integer from 0 to 1000000000, got '1.5'" "$SINGA_EXEC" --warmup 1.5 "$t/x.plan"
-expect 2 "singa-exec: --test-batches wants an integer from 1 to 1000000000, got ''" \
+expect 2 "singa-exec: --test-batches wants an integer from 0 to 1000000000, got ''" \
   "$SINGA_EXEC" --test-batches "" "$t/x.plan"
 expect 2 "singa-exec: unknown option '--stpes'" "$SINGA_EXEC" --stpes 5 "$t/x.plan"
 expect 2 "singa-exec: one plan at a time ('$t/x.plan' and '$t/y.plan')" "$SINGA_EXEC" "$t/x.plan" "$t/y.plan"
