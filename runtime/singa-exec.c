@@ -2,7 +2,8 @@
  *
  *   singa-exec model.plan                 train (embedded: every unit a thread of this process)
  *   singa-exec --describe model.plan      print what the plan holds
- * Exit status: 0 ok, 1 the run failed (bad plan, missing data, NaN loss), 2 usage.
+ * Exit status: 0 ok, 1 the run failed (bad plan, missing data, NaN loss, out of memory),
+ * 2 usage, 130/143 stopped by SIGINT/SIGTERM (at a step boundary; a second signal: at once).
  */
 #include "sng_exec.h"
 
@@ -103,10 +104,16 @@ int main(int argc, char **argv) {
   }
   int rc = 0;
   if (describe) sng_plan_describe(stdout, p);
-  else if (sng_run_train(p, &o, err, sizeof err)) {
-    fflush(stdout);
-    fprintf(stderr, "singa-exec: %s\n", err);
-    rc = 1;
+  else {
+    /* SIGINT/SIGTERM: stop at the next step boundary; a second one stops at once */
+    sng_stop_install();
+    int r = sng_run_train(p, &o, err, sizeof err);
+    sng_stop_uninstall();
+    if (r) {
+      fflush(stdout);
+      fprintf(stderr, "singa-exec: %s\n", err);
+      rc = r > 0 ? 128 + r : 1;   /* the shell's status for a death by that signal */
+    }
   }
   sng_plan_free(p);
   return rc;

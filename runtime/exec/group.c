@@ -315,11 +315,16 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
   pthread_barrier_init(&g->start, NULL, (unsigned)g->nw); /* the driver is worker 0 */
   pthread_barrier_init(&g->end, NULL, (unsigned)g->nw);
   g->srv = sng_calloc((size_t)g->ns + 1, sizeof *g->srv);
+  /* the threads start with SIGINT/SIGTERM blocked (they inherit the mask), so the driver
+   * thread takes them: it polls for a stop between steps (singa-exec) */
+  SngSigMask old;
+  sng_signals_block(&old);
   for (int s = 0; s < g->ns; s++) {
     g->srv[s] = (GServer){g, g->nw + s, 0, 0};
     pthread_create(&g->srv[s].thread, NULL, server_main, &g->srv[s]);
   }
   for (int i = 1; i < g->nw; i++) pthread_create(&g->w[i].thread, NULL, worker_main, &g->w[i]);
+  sng_signals_restore(&old);
   g->running = 1;
   return g;
 fail:
