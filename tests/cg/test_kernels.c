@@ -319,6 +319,35 @@ Test(cg_rowwise, softmax_xent_loss_alone) { xent(1, false); }
 Test(cg_rowwise, softmax_xent_grad_alone) { xent(2, false); }
 Test(cg_rowwise, bad_labels_select_no_class) { xent(3, true); }
 
+/* The row max is maxnum (which skips NaN), but a NaN logit still reaches the loss and the
+ * gradient of its row through exp; rows without NaN are untouched. */
+Test(cg_nan, softmax_xent_propagates_nan) {
+  SngIrGraph *g = sng_ir_graph_new("t");
+  SngShape s = sng_shape2(XR, XC);
+  SngIrNode *x = sng_ir_arg(g, L, "logits", s, 0), *y = sng_ir_arg(g, L, "labels", sng_shape1(XR), 1);
+  SngIrNode *loss = op2(g, SNG_OP_SOFTMAX_XENT, x, y, sng_shape1(XR));
+  SngIrNode *grad = op2(g, SNG_OP_SOFTMAX_XENT_BWD, x, y, s);
+  grad->attr.loss.scale = 1;
+  SngIrKernel *k = group(g, true, s, (SngIrNode *[]){loss, grad}, 2, (SngIrNode *[]){x, y, loss, grad}, 4, 2);
+  SngJit *j = jit();
+  SngKernelFn f = compile(j, k, "k0");
+  float xv[XR * XC], lab[XR], lo[XR], go[XR * XC];
+  for (int i = 0; i < XR * XC; i++) xv[i] = (float)(i % 7) * 0.1f;
+  for (int i = 0; i < XR; i++) lab[i] = (float)(i % XC);
+  xv[0 * XC + 0] = NAN;          /* first logit of row 0 */
+  xv[1 * XC + 9] = NAN;          /* last logit of row 1 */
+  for (int c = 0; c < XC; c++) xv[2 * XC + c] = NAN;   /* all of row 2 */
+  xv[3 * XC + 3] = NAN, lab[3] = 3;   /* the label's own logit */
+  f((float *[]){xv, lab, lo, go}, NULL, XR, XC);
+  for (int i = 0; i < 4; i++) {
+    cr_assert(isnan(lo[i]), "loss[%d] = %g hides a NaN logit", i, lo[i]);
+    for (int c = 0; c < XC; c++) cr_assert(isnan(go[i * XC + c]), "grad[%d][%d] = %g", i, c, go[i * XC + c]);
+  }
+  for (int i = 4; i < XR; i++) cr_assert(isfinite(lo[i]), "loss[%d] = %g", i, lo[i]);
+  sng_jit_free(j);
+  sng_ir_graph_free(g);
+}
+
 /* ---- (d) SGD with momentum and weight decay, updating w and h in place ---- */
 
 static void sgd(int64_t n) {
