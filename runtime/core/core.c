@@ -13,6 +13,7 @@
 #include <string.h>
 #include <math.h>
 #include <stdatomic.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -225,13 +226,20 @@ int sng_parse_int(const char *flag, const char *s, int64_t min, int64_t max, int
 uint8_t *sng_file_read(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) { /* fopen takes a directory on Linux */
+    fclose(f);
+    errno = EISDIR;
+    return NULL;
+  }
   SngBuf b = {0};
   char tmp[65536];
   size_t n;
+  errno = 0;
   while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) sng_buf_put(&b, tmp, n);
-  int bad = ferror(f);
+  int bad = ferror(f), e = errno ? errno : EIO;   /* the read's own error, e.g. EISDIR */
   fclose(f);
-  if (bad) { sng_buf_free(&b); errno = EIO; return NULL; }
+  if (bad) { sng_buf_free(&b); errno = e; return NULL; }
   sng_buf_put_u8(&b, 0); /* NUL so text files can be used as strings */
   *len = b.len - 1;
   return b.data;

@@ -91,6 +91,14 @@ Test(file, atomic_write_and_read) {
   cr_expect_eq(system(path), 0);
 }
 
+/* a directory where a file is wanted: EISDIR ("Is a directory"), not EIO */
+Test(file, reading_a_directory_says_so) {
+  size_t n;
+  errno = 0;
+  cr_assert_null(sng_file_read("/tmp", &n));
+  cr_assert_eq(errno, EISDIR, "errno %d (%s)", errno, strerror(errno));
+}
+
 Test(rng, deterministic_and_in_range) {
   SngRng a, b;
   sng_rng_seed(&a, 42);

@@ -95,6 +95,12 @@ check_data 'printf "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" | dd of="$
 grep -q "the file is corrupt; fetch it again" "$t/stderr" || fail "damaged gzip: no advice"
 cp "$t/train-images.gz" "$t/bad/train-images.gz"
 
+# a directory where a file is wanted says so
+expect_fail 1 "singa-exec: $t/bad: cannot open: Is a directory" "$SINGA_EXEC" "$t/bad"
+expect_fail 1 "$t/bad: error: cannot read file: Is a directory" "$SINGAC" "$t/bad"
+expect_fail 1 "singa-exec: $t/bad: cannot write metrics: Is a directory" "$SINGA_EXEC" --metrics "$t/bad" "$t/ok.plan"
+expect_fail 2 "singac: $t/bad: cannot write: Is a directory" "$SINGAC" "$t/ok.sng" -o "$t/bad"
+
 # usage errors are status 2
 expect_fail 2 "unknown option" "$SINGA_EXEC" --frobnicate "$t/ok.plan"
 expect_fail 2 "unknown option" "$SINGAC" --frobnicate "$t/ok.sng"
