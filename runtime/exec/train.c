@@ -110,7 +110,7 @@ static int run_test(Run *r, int64_t step) {
 }
 
 /* The display line for the steps since last_step (stdout and the metrics file); returns the
- * time it took as now. */
+ * time it measured the rate at, where the next window starts. */
 static double display(Run *r, int64_t step, double loss, double acc, int64_t last_step, double tlast, double t0) {
   const SngPlan *p = r->p;
   int64_t batch = p->data.batch;
