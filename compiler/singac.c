@@ -24,12 +24,19 @@ static void usage(FILE *out) {
         "  --explain          print per worker and step: FLOPs, peak memory, bytes sent and\n"
         "                     received, the busiest link, and what partition = auto chose;\n"
         "                     writes no plan unless -o is given\n"
-        "  --max-errors N     stop reporting after N errors (default 20)\n"
+        "  --max-errors N     stop reporting after N errors, 1 to 10000 (default 20)\n"
         "  -v                 say what was written\n"
         "  -h, --help         this help\n"
         "passes:", out);
   for (int i = 0; sng_pass_names[i]; i++) fprintf(out, " %s", sng_pass_names[i]);
   fputc('\n', out);
+}
+
+/* Usage errors: a message naming the flag, and status 2. */
+static int usage_error(const char *msg) {
+  fprintf(stderr, "singac: %s\n", msg);
+  fputs("try 'singac --help'\n", stderr);
+  return 2;
 }
 
 int main(int argc, char **argv) {
@@ -38,13 +45,26 @@ int main(int argc, char **argv) {
   int verbose = 0, max_errors = 20, dump = 0, explain = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (!strcmp(a, "-o") && i + 1 < argc) out = argv[++i];
+    if ((!strcmp(a, "-o") || !strcmp(a, "--max-errors")) && i + 1 >= argc) {
+      char msg[128];
+      snprintf(msg, sizeof msg, "%s needs a value", a);
+      return usage_error(msg);
+    }
+    if (!strcmp(a, "-o")) {
+      out = argv[++i];
+      if (!*out) return usage_error("-o needs a file name");
+    }
     else if (!strcmp(a, "--dump-ir")) opts.dump_ir = stdout, dump = 1;
     else if (!strncmp(a, "--dump-ir=", 10)) opts.dump_ir = stdout, opts.dump_pass = a + 10, dump = 1;
     else if (!strcmp(a, "--dump-kernels")) opts.dump_kernels = stdout, dump = 1;
     else if (!strcmp(a, "--dump-dot")) opts.dump_dot = stdout, dump = 1;
     else if (!strcmp(a, "--explain")) opts.explain = stdout, explain = 1;
-    else if (!strcmp(a, "--max-errors") && i + 1 < argc) max_errors = atoi(argv[++i]);
+    else if (!strcmp(a, "--max-errors")) {
+      int64_t n;
+      char msg[256];
+      if (sng_parse_int(a, argv[++i], 1, 10000, &n, msg, sizeof msg)) return usage_error(msg);
+      max_errors = (int)n;
+    }
     else if (!strcmp(a, "-v")) verbose = 1;
     else if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
     else if (a[0] == '-' && a[1]) {

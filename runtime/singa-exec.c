@@ -2,7 +2,8 @@
  *
  *   singa-exec model.plan                 train (embedded: every unit a thread of this process)
  *   singa-exec --describe model.plan      print what the plan holds
- * Exit status: 0 ok, 1 the run failed (bad plan, missing data, NaN loss), 2 usage.
+ * Exit status: 0 ok, 1 the run failed (bad plan, missing data, NaN loss, out of memory),
+ * 2 usage, 130/143 stopped by SIGINT/SIGTERM (at a step boundary; a second signal: at once).
  */
 #include "sng_exec.h"
 
@@ -13,27 +14,43 @@ static void usage(FILE *out) {
   fputs("usage: singa-exec [options] PLAN\n"
         "  --describe         print what the plan holds and exit\n"
         "  --metrics FILE     write one JSON object per display and test event\n"
-        "  --threads N        OpenBLAS threads per worker (default: the cores shared\n"
-        "                     among the plan's workers)\n"
+        "  --threads N        OpenBLAS threads per worker, 1 to 1024 (default: the cores\n"
+        "                     shared among the plan's workers)\n"
         "  --data DIR         read the data files from DIR instead of where they were at compile time\n"
-        "  --steps N          train N steps instead of the plan's\n"
-        "  --warmup N         leave the first N steps out of the final samples/s\n"
-        "  --test-batches N   test on at most N batches\n"
+        "  --steps N          train N steps instead of the plan's (1 to 10^9)\n"
+        "  --warmup N         leave the first N steps out of the final samples/s (0 to 10^9)\n"
+        "  --test-batches N   test on at most N batches (0 to 10^9; 0: as the plan says)\n"
         "  --profile          print where a training step's time goes (sgemm, kernels, ...)\n"
         "  --progress         a live progress bar even when stdout is not a terminal\n"
         "  --no-progress      plain lines even on a terminal\n"
         "  -h, --help         this help\n", out);
 }
 
-static int64_t num(const char *opt, const char *v) {
-  char *end;
-  long long n = strtoll(v, &end, 10);
-  if (*end || n < 0) {
-    fprintf(stderr, "singa-exec: %s wants a non-negative integer, got '%s'\n", opt, v);
-    exit(2);
-  }
-  return n;
+/* Usage errors: a message naming the flag, and status 2. */
+static int usage_error(const char *msg) {
+  fprintf(stderr, "singa-exec: %s\n", msg);
+  fputs("try 'singa-exec --help'\n", stderr);
+  return 2;
 }
+
+/* The value of flag argv[*i]: the next argument, or NULL (with the message) if there is none. */
+static const char *value(int argc, char **argv, int *i) {
+  if (*i + 1 >= argc) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s needs a value", argv[*i]);
+    usage_error(msg);
+    return NULL;
+  }
+  return argv[++*i];
+}
+
+/* The numeric flags, with the ranges they take. */
+static const struct { const char *flag; int64_t min, max; } nums[] = {
+  {"--threads", 1, 1024},
+  {"--steps", 1, 1000000000},
+  {"--warmup", 0, 1000000000},
+  {"--test-batches", 0, 1000000000},   /* 0: the plan's test_steps */
+};
 
 int main(int argc, char **argv) {
   SngRunOpts o = sng_run_defaults();
@@ -41,14 +58,27 @@ int main(int argc, char **argv) {
   int describe = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    int more = i + 1 < argc;
-    if (!strcmp(a, "--describe")) describe = 1;
-    else if (!strcmp(a, "--metrics") && more) o.metrics_path = argv[++i];
-    else if (!strcmp(a, "--threads") && more) o.threads = (int)num(a, argv[++i]);
-    else if (!strcmp(a, "--data") && more) o.data_dir = argv[++i];
-    else if (!strcmp(a, "--steps") && more) o.steps = num(a, argv[++i]);
-    else if (!strcmp(a, "--warmup") && more) o.warmup = num(a, argv[++i]);
-    else if (!strcmp(a, "--test-batches") && more) o.test_limit = num(a, argv[++i]);
+    int k = -1;
+    for (int j = 0; j < (int)(sizeof nums / sizeof *nums); j++)
+      if (!strcmp(a, nums[j].flag)) k = j;
+    if (k >= 0) {
+      const char *v = value(argc, argv, &i);
+      int64_t n;
+      char msg[256];
+      if (!v) return 2;
+      if (sng_parse_int(a, v, nums[k].min, nums[k].max, &n, msg, sizeof msg)) return usage_error(msg);
+      if (!strcmp(a, "--threads")) o.threads = (int)n;
+      else if (!strcmp(a, "--steps")) o.steps = n;
+      else if (!strcmp(a, "--warmup")) o.warmup = n;
+      else o.test_limit = n;
+    } else if (!strcmp(a, "--metrics") || !strcmp(a, "--data")) {
+      const char *v = value(argc, argv, &i);
+      if (!v) return 2;
+      if (!*v) return usage_error(a[2] == 'm' ? "--metrics needs a file name" : "--data needs a folder");
+      if (a[2] == 'm') o.metrics_path = v;
+      else o.data_dir = v;
+    }
+    else if (!strcmp(a, "--describe")) describe = 1;
     else if (!strcmp(a, "--progress")) o.progress = 1;
     else if (!strcmp(a, "--profile")) o.profile = 1;
     else if (!strcmp(a, "--no-progress")) o.progress = 0;
@@ -58,7 +88,7 @@ int main(int argc, char **argv) {
       usage(stderr);
       return 2;
     } else if (path) {
-      fprintf(stderr, "singa-exec: one plan at a time\n");
+      fprintf(stderr, "singa-exec: one plan at a time ('%s' and '%s')\n", path, a);
       return 2;
     } else path = a;
   }
@@ -74,10 +104,16 @@ int main(int argc, char **argv) {
   }
   int rc = 0;
   if (describe) sng_plan_describe(stdout, p);
-  else if (sng_run_train(p, &o, err, sizeof err)) {
-    fflush(stdout);
-    fprintf(stderr, "singa-exec: %s\n", err);
-    rc = 1;
+  else {
+    /* SIGINT/SIGTERM: stop at the next step boundary; a second one stops at once */
+    sng_stop_install();
+    int r = sng_run_train(p, &o, err, sizeof err);
+    sng_stop_uninstall();
+    if (r) {
+      fflush(stdout);
+      fprintf(stderr, "singa-exec: %s\n", err);
+      rc = r > 0 ? 128 + r : 1;   /* the shell's status for a death by that signal */
+    }
   }
   sng_plan_free(p);
   return rc;

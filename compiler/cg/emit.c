@@ -20,22 +20,30 @@ static LLVMValueRef emit_mul(LLVMBuilderRef b, LLVMValueRef *x) {
   return LLVMBuildFMul(b, x[0], x[1], "mul");
 }
 
-/* x > 0 ? x : 0, written as compare+select rather than maxnum so that NaN and -0 map to +0
- * exactly like the C expression (x86 maxps(x, 0) has the same semantics, so it stays one
- * instruction). */
+/* NaN is never hidden: an op that picks between values by comparing them must let a NaN
+ * input through, or a diverging run goes on at chance level while the loss guard sees
+ * finite numbers.  So comparisons are unordered (true when either side is NaN) where the
+ * picked value is the NaN, and a second select passes NaN on where it is not. */
+
+/* relu(x) = x > 0 ? x : 0 with an unordered compare: NaN gives NaN, -0 gives +0 and
+ * everything else is bit-identical to the C expression.  Compare+select vectorises
+ * (cmpps + blendvps); maxnum would drop the NaN. */
 static LLVMValueRef emit_relu(LLVMBuilderRef b, LLVMValueRef *x) {
   LLVMValueRef zero = LLVMConstNull(LLVMTypeOf(x[0]));
-  LLVMValueRef pos = LLVMBuildFCmp(b, LLVMRealOGT, x[0], zero, "pos");
+  LLVMValueRef pos = LLVMBuildFCmp(b, LLVMRealUGT, x[0], zero, "pos");
   return LLVMBuildSelect(b, pos, x[0], zero, "relu");
 }
 
 /* Sources are (dy, y): the gradient passes where the forward output was positive.
  * Testing y rather than the pre-activation is equivalent for relu and lets the forward
- * input die early. */
+ * input die early.  A NaN in either dy or y gives NaN (dy + y is NaN then); otherwise the
+ * result is y > 0 ? dy : +0, as in C. */
 static LLVMValueRef emit_relu_bwd(LLVMBuilderRef b, LLVMValueRef *x) {
   LLVMValueRef zero = LLVMConstNull(LLVMTypeOf(x[0]));
   LLVMValueRef pos = LLVMBuildFCmp(b, LLVMRealOGT, x[1], zero, "pos");
-  return LLVMBuildSelect(b, pos, x[0], zero, "relu_bwd");
+  LLVMValueRef g = LLVMBuildSelect(b, pos, x[0], zero, "relu_bwd");
+  LLVMValueRef nan = LLVMBuildFCmp(b, LLVMRealUNO, x[0], x[1], "nan");
+  return LLVMBuildSelect(b, nan, LLVMBuildFAdd(b, x[0], x[1], "nan_sum"), g, "relu_bwd_nan");
 }
 
 /* ASSIGN(dst, v): the value is v; the store into dst's buffer is done by the kernel

@@ -8,6 +8,7 @@
  */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "internal.h"
+#include "sng_data.h"
 
 #include <errno.h>
 #include <float.h>
@@ -15,7 +16,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 
 /* Finds key among keys[]; reports an unknown key with a suggestion. */
@@ -28,59 +28,34 @@ static int key_index(SngLayerCtx *c, const char *key, SngLoc loc, const char *co
   return -1;
 }
 
-static uint32_t be32(const unsigned char *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Reads the idx headers (and the labels, for the class count). */
+/* Reads the idx headers and the labels (for the class count) through the loader's own probe,
+ * so a file gets the same verdict and message here as when singa-exec reads it: the magic
+ * found, "is a directory", "damaged gzip data", a truncated header, counts that disagree. */
 static int probe_idx(SngLayerCtx *c, SngLoc loc, const char *images, const char *labels, int64_t dims[3],
                      int32_t *rank, int32_t *classes, int64_t *count) {
   SngDiag *d = sng_lctx_diag(c);
-  unsigned char h[16];
-  gzFile f = gzopen(images, "rb");
-  if (!f) {
-    sng_diag_error(d, loc, "cannot open %s: %s", images, strerror(errno ? errno : ENOENT));
-    sng_diag_hint(d, "set SINGA_DATA or the data block's dir to the folder that holds the files");
+  SngIdxProbe pr;
+  char err[1024];
+  if (sng_data_probe_idx(images, labels, &pr, err, sizeof err)) {
+    sng_diag_error(d, loc, "%s", err);
+    if (strstr(err, ": cannot open: "))
+      sng_diag_hint(d, "set SINGA_DATA or the data block's dir to the folder that holds the files");
     return -1;
   }
-  int n = gzread(f, h, 16);
-  gzclose(f);
-  if (n != 16 || be32(h) != 0x803) {
-    sng_diag_error(d, loc, "%s is not an idx image file (magic 0x00000803)", images);
+  if (pr.ndims != 2) {
+    sng_diag_error(d, loc, "%s: idx images with %d dimensions per sample; the input layer takes images of "
+                   "rows x cols (magic 0x00000803)", images, pr.ndims);
     return -1;
   }
-  int64_t nimg = be32(h + 4);
-  dims[0] = 1, dims[1] = be32(h + 8), dims[2] = be32(h + 12); /* [channels, rows, cols] per image */
+  dims[0] = 1, dims[1] = pr.dims[0], dims[2] = pr.dims[1]; /* [channels, rows, cols] per image */
   *rank = 3;
   if (dims[1] * dims[2] > SNG_MAX_TENSOR_ELEMS) { /* both < 2^32: the product fits */
     sng_diag_error(d, loc, "%s: images of %lldx%lld are too large (at most %lld values a sample)", images,
                    (long long)dims[1], (long long)dims[2], (long long)SNG_MAX_TENSOR_ELEMS);
     return -1;
   }
-  f = gzopen(labels, "rb");
-  if (!f) {
-    sng_diag_error(d, loc, "cannot open %s: %s", labels, strerror(errno ? errno : ENOENT));
-    return -1;
-  }
-  n = gzread(f, h, 8);
-  if (n != 8 || be32(h) != 0x801) {
-    gzclose(f);
-    sng_diag_error(d, loc, "%s is not an idx label file (magic 0x00000801)", labels);
-    return -1;
-  }
-  int64_t nlab = be32(h + 4), seen = 0;
-  int maxl = -1;
-  unsigned char buf[65536];
-  while ((n = gzread(f, buf, sizeof buf)) > 0)
-    for (int i = 0; i < n; i++) maxl = buf[i] > maxl ? buf[i] : maxl, seen++;
-  gzclose(f);
-  if (nlab != nimg || seen < nlab || dims[1] <= 0 || dims[2] <= 0) {
-    sng_diag_error(d, loc, "%s and %s disagree: %lld images, %lld labels (%lld present)", images, labels,
-                   (long long)nimg, (long long)nlab, (long long)seen);
-    return -1;
-  }
-  *classes = maxl + 1;
-  *count = nimg;
+  *classes = pr.classes;
+  *count = pr.n;
   return 0;
 }
 

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,28 +27,53 @@ void sng_die(const char *fmt, ...) {
   abort();
 }
 
+/* Out of memory is a run-time error, not a bug: a message and status 1 (no core dump, no
+ * abort trap in the shell).  exit() rather than _exit() so stdout and the metrics file are
+ * flushed up to their last whole line. */
+void sng_oom(size_t n, const char *what) {
+  fflush(stdout);
+  if (n >= (size_t)1 << 20)
+    fprintf(stderr, "singa: out of memory: cannot allocate %zu bytes (%.1f MiB)%s%s\n", n,
+            (double)n / (1 << 20), what ? " for " : "", what ? what : "");
+  else
+    fprintf(stderr, "singa: out of memory: cannot allocate %zu bytes%s%s\n", n, what ? " for " : "",
+            what ? what : "");
+  exit(1);
+}
+
+static _Atomic long fail_at;   /* tests: allocations left before the one that fails; 0 off */
+
+void sng_alloc_fail_at(long n) { fail_at = n; }
+
+static int injected_failure(void) {
+  long n = fail_at;
+  while (n > 0 && !atomic_compare_exchange_weak(&fail_at, &n, n - 1)) {}
+  return n == 1;
+}
+
 void *sng_alloc(size_t n) {
-  void *p = malloc(n ? n : 1);
-  if (!p) sng_die("out of memory (%zu bytes)", n);
+  void *p = injected_failure() ? NULL : malloc(n ? n : 1);
+  if (!p) sng_oom(n, NULL);
   return p;
 }
 void *sng_calloc(size_t n, size_t size) {
-  void *p = calloc(n ? n : 1, size ? size : 1);
-  if (!p) sng_die("out of memory (%zu x %zu bytes)", n, size);
+  void *p = injected_failure() ? NULL : calloc(n ? n : 1, size ? size : 1);
+  if (!p) sng_oom(n > SIZE_MAX / (size ? size : 1) ? SIZE_MAX : n * size, NULL);
   return p;
 }
 void *sng_realloc(void *p, size_t n) {
-  void *q = realloc(p, n ? n : 1);
-  if (!q) sng_die("out of memory (%zu bytes)", n);
+  void *q = injected_failure() ? NULL : realloc(p, n ? n : 1);
+  if (!q) sng_oom(n, NULL);
   return q;
 }
-void *sng_alloc_aligned(size_t n) {
+void *sng_alloc_aligned_for(size_t n, const char *what) {
   void *p = NULL;
   size_t sz = (n + 63) & ~(size_t)63;
-  if (posix_memalign(&p, 64, sz ? sz : 64)) sng_die("out of memory (%zu bytes)", n);
+  if (sz < n || injected_failure() || posix_memalign(&p, 64, sz ? sz : 64)) sng_oom(n, what);
   memset(p, 0, sz ? sz : 64);
   return p;
 }
+void *sng_alloc_aligned(size_t n) { return sng_alloc_aligned_for(n, NULL); }
 char *sng_strdup(const char *s) {
   size_t n = strlen(s) + 1;
   return memcpy(sng_alloc(n), s, n);
@@ -176,17 +203,43 @@ const void *sng_read_blob(SngReader *r, size_t *n) {
   return p;
 }
 
+/* ---- command-line numbers ---- */
+int sng_parse_int(const char *flag, const char *s, int64_t min, int64_t max, int64_t *out, char *err,
+                  size_t errlen) {
+  char *end;
+  errno = 0;
+  long long v = s && *s ? strtoll(s, &end, 10) : 0;
+  if (!s || !*s || *end || errno == ERANGE || v < min || v > max) {
+    const char *why = !s || !*s || *end ? "" : " (out of range)";
+    if (max == INT64_MAX)
+      snprintf(err, errlen, "%s wants an integer from %lld up, got '%s'%s", flag, (long long)min, s ? s : "", why);
+    else
+      snprintf(err, errlen, "%s wants an integer from %lld to %lld, got '%s'%s", flag, (long long)min,
+               (long long)max, s ? s : "", why);
+    return SNG_EINVAL;
+  }
+  *out = v;
+  return SNG_OK;
+}
+
 /* ---- files ---- */
 uint8_t *sng_file_read(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) { /* fopen takes a directory on Linux */
+    fclose(f);
+    errno = EISDIR;
+    return NULL;
+  }
   SngBuf b = {0};
   char tmp[65536];
   size_t n;
+  errno = 0;
   while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) sng_buf_put(&b, tmp, n);
-  int bad = ferror(f);
+  int bad = ferror(f), e = errno ? errno : EIO;   /* the read's own error, e.g. EISDIR */
   fclose(f);
-  if (bad) { sng_buf_free(&b); errno = EIO; return NULL; }
+  if (bad) { sng_buf_free(&b); errno = e; return NULL; }
   sng_buf_put_u8(&b, 0); /* NUL so text files can be used as strings */
   *len = b.len - 1;
   return b.data;
@@ -196,6 +249,10 @@ int sng_file_write_atomic(const char *path, const void *data, size_t len) {
   size_t n = strlen(path);
   char *tmp = sng_alloc(n + 16);
   snprintf(tmp, n + 16, "%s.tmp.%d", path, (int)getpid());
+  /* from open to rename or unlink, a SIGINT or SIGTERM waits: it is delivered when the mask
+   * is restored, after the temp file is gone one way or the other */
+  SngSigMask old;
+  sng_signals_block(&old);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) goto fail_nofd;
   const uint8_t *p = data;
@@ -208,6 +265,7 @@ int sng_file_write_atomic(const char *path, const void *data, size_t len) {
   if (fsync(fd) != 0) goto fail;
   if (close(fd) != 0) { fd = -1; goto fail; }
   if (rename(tmp, path) != 0) { fd = -1; goto fail; }
+  sng_signals_restore(&old);
   free(tmp);
   return SNG_OK;
 fail: {
@@ -216,7 +274,11 @@ fail: {
     unlink(tmp);
     errno = e;
   }
-fail_nofd:
+fail_nofd: {
+    int e = errno;
+    sng_signals_restore(&old);
+    errno = e;
+  }
   free(tmp);
   return SNG_EIO;
 }

@@ -21,12 +21,19 @@
 /* ---- status codes: 0 ok, negative error ---- */
 enum { SNG_OK = 0, SNG_EIO = -1, SNG_EFORMAT = -2, SNG_ENOMEM = -3, SNG_EINVAL = -4 };
 
-/* ---- allocation: every heap allocation goes through here so tests can inject failures ---- */
-void *sng_alloc(size_t n);                 /* malloc; aborts with a message on OOM */
+/* ---- allocation: every heap allocation goes through here so tests can inject failures ----
+ * Running out of memory is not a bug: it prints "singa: out of memory: cannot allocate N bytes
+ * (for WHAT)" and exits with status 1 (sng_oom), never abort(). */
+void *sng_alloc(size_t n);                 /* malloc */
 void *sng_calloc(size_t n, size_t size);
 void *sng_realloc(void *p, size_t n);
 void *sng_alloc_aligned(size_t n);         /* 64-byte aligned, zeroed; free with free() */
+/* The same for the big run-time buffers, naming what the memory is for in the message. */
+void *sng_alloc_aligned_for(size_t n, const char *what);
 char *sng_strdup(const char *s);
+void sng_oom(size_t n, const char *what) __attribute__((noreturn));
+/* Tests: the nth allocation from now (1 = the next) fails; 0 turns failures off. */
+void sng_alloc_fail_at(long n);
 
 /* ---- arena: chunked bump allocator that grows; freed in one call ---- */
 typedef struct SngArena SngArena;
@@ -65,11 +72,37 @@ const void *sng_read_blob(SngReader *r, size_t *n);       /* points into the inp
 /* ---- files ---- */
 /* Reads a whole file; returns NULL and sets errno on failure. */
 uint8_t *sng_file_read(const char *path, size_t *len);
-/* Writes atomically: path.tmp, fsync, rename. Returns 0 or SNG_EIO (errno set); never leaves
- * a half-written file at path. */
+/* Writes atomically: path.tmp.PID, fsync, rename. Returns 0 or SNG_EIO (errno set); never leaves
+ * a half-written file at path, and SIGINT/SIGTERM/SIGHUP/SIGQUIT are held back until the temp
+ * file is renamed or removed, so an interrupt leaves no path.tmp.* behind. */
 int sng_file_write_atomic(const char *path, const void *data, size_t len);
 
+/* ---- command-line numbers ---- */
+/* Parses s as a whole decimal integer in [min, max] into *out.  Returns 0, or SNG_EINVAL with
+ * a message naming the flag and the range in err:
+ *   "--steps wants an integer from 1 to 1000000000, got 'x'" */
+int sng_parse_int(const char *flag, const char *s, int64_t min, int64_t max, int64_t *out, char *err,
+                  size_t errlen);
+
+/* ---- signals (signal.c) ---- */
+/* Blocks SIGINT, SIGTERM, SIGHUP and SIGQUIT in the calling thread, saving the old mask in
+ * *old (a sigset_t-sized buffer); threads created meanwhile inherit the block.  Used around
+ * critical sections (temp file -> rename) and when starting helper threads, so that only the
+ * driver thread takes these signals. */
+typedef struct SngSigMask { unsigned char opaque[128]; } SngSigMask;
+void sng_signals_block(SngSigMask *old);
+void sng_signals_restore(const SngSigMask *old);
+/* Stop requests: after sng_stop_install(), the first SIGINT or SIGTERM only records itself
+ * (sng_stop_requested() returns its number) so the caller can stop at a clean point; a second
+ * SIGINT (or SIGTERM) ends the process at once with status 128 + signal.  Uninstall restores
+ * the previous handlers. */
+void sng_stop_install(void);
+void sng_stop_uninstall(void);
+int sng_stop_requested(void);
+const char *sng_signal_name(int sig);   /* "SIGINT" */
+
 /* ---- messages ---- */
+/* A bug (a broken invariant): prints the message and aborts.  Not for user errors or OOM. */
 void sng_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 #define SNG_ASSERT(c) \
   do { if (!(c)) sng_die("%s:%d: assertion failed: %s", __FILE__, __LINE__, #c); } while (0)

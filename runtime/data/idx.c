@@ -64,9 +64,17 @@ static int64_t read_some(gzFile f, void *buf, size_t n) {
   return (int64_t)got;
 }
 
+/* A read error: a damaged gzip stream says so (zlib's own message names the path first;
+ * that part is dropped), anything else is the system's error. */
 static int read_error(const Idx *ix, char *err, size_t errlen) {
   int zerr;
   const char *msg = gzerror(ix->f, &zerr);
+  size_t n = strlen(ix->path);
+  if (!strncmp(msg, ix->path, n) && !strncmp(msg + n, ": ", 2)) msg += n + 2;
+  if (zerr == Z_DATA_ERROR) {
+    fail_msg(err, errlen, ix->path, "damaged gzip data (%s): the file is corrupt; fetch it again", msg);
+    return SNG_EFORMAT;
+  }
   fail_msg(err, errlen, ix->path, "read error: %s", zerr == Z_ERRNO ? strerror(errno) : msg);
   return SNG_EIO;
 }
@@ -82,6 +90,10 @@ static int open_idx(Idx *ix, const char *path, int min_dims, int max_dims, uint3
   *ix = (Idx){.path = path};
   struct stat st;
   errno = 0;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    fail_msg(err, errlen, path, "is a directory, not an idx file");
+    return SNG_EIO;
+  }
   if (stat(path, &st) != 0 || !(ix->f = gzopen(path, "rb"))) {
     fail_msg(err, errlen, path, "cannot open: %s", errno ? strerror(errno) : "out of memory");
     return SNG_EIO;
@@ -96,9 +108,14 @@ static int open_idx(Idx *ix, const char *path, int min_dims, int max_dims, uint3
                     (long long)got);
   uint32_t m = be32(h);
   int nd = (int)(m & 0xff);
-  if ((m >> 16) != 0 || ((m >> 8) & 0xff) != IDX_U8)
-    return fail_msg(err, errlen, path, "bad magic 0x%08x: not an idx file of unsigned bytes "
-                    "(expected 0x%08x)", m, magic);
+  if ((m >> 16) != 0 || ((m >> 8) & 0xff) != IDX_U8) {
+    /* what it is instead: text (an HTML error page saved under the name, say) shows as such */
+    int text = 1;
+    for (int i = 0; i < 4; i++) text &= h[i] >= 0x20 && h[i] < 0x7f;
+    return fail_msg(err, errlen, path, "not an idx file of unsigned bytes: found magic 0x%08x%s%.*s%s, "
+                    "expected 0x%08x", m, text ? " (text \"" : "", text ? 4 : 0, (const char *)h,
+                    text ? "...\")" : "", magic);
+  }
   if (nd < min_dims || nd > max_dims)
     return fail_msg(err, errlen, path, "idx file has %d dimensions (magic 0x%08x), expected %s",
                     nd, m, min_dims == 1 ? "1 for labels (0x00000801)"
@@ -210,31 +227,50 @@ fail:
   return rc;
 }
 
+/* Opens both files and checks their headers and that the counts agree, before reading any
+ * data (47 MB of images would be thrown away otherwise). */
+static int open_pair(Idx *im, Idx *lb, const char *images, const char *labels, char *err, size_t errlen) {
+  *lb = (Idx){0};
+  int rc = open_idx(im, images, 2, 4, 0x00000803, err, errlen);
+  if (!rc) rc = open_idx(lb, labels, 1, 1, 0x00000801, err, errlen);
+  if (!rc && im->dims[0] != lb->dims[0])
+    rc = fail_msg(err, errlen, labels, "holds %lld labels but %s holds %lld images",
+                  (long long)lb->dims[0], images, (long long)im->dims[0]);
+  return rc;
+}
+
+static void close_pair(Idx *im, Idx *lb) {
+  if (im->f) gzclose(im->f);
+  if (lb->f) gzclose(lb->f);
+}
+
 int sng_data_load_idx(const char *images, const char *labels, SngDataset *out, char *err,
                       size_t errlen) {
   Idx im = {0}, lb = {0};
   *out = (SngDataset){0};
-  int rc = open_idx(&im, images, 2, 4, 0x00000803, err, errlen);
-  if (rc) goto fail;
-  rc = open_idx(&lb, labels, 1, 1, 0x00000801, err, errlen);
-  if (rc) goto fail;
-  /* compare counts before reading 47 MB that would be thrown away */
-  if (im.dims[0] != lb.dims[0]) {
-    rc = fail_msg(err, errlen, labels, "holds %lld labels but %s holds %lld images",
-                  (long long)lb.dims[0], images, (long long)im.dims[0]);
-    goto fail;
+  int rc = open_pair(&im, &lb, images, labels, err, errlen);
+  if (!rc) rc = load_images(&im, out, err, errlen);
+  if (!rc) rc = load_labels(&lb, out, err, errlen);
+  close_pair(&im, &lb);
+  if (rc) sng_data_free(out);
+  return rc;
+}
+
+int sng_data_probe_idx(const char *images, const char *labels, SngIdxProbe *out, char *err,
+                       size_t errlen) {
+  Idx im = {0}, lb = {0};
+  SngDataset d = {0};
+  *out = (SngIdxProbe){0};
+  int rc = open_pair(&im, &lb, images, labels, err, errlen);
+  if (!rc) rc = load_labels(&lb, &d, err, errlen);
+  if (!rc) {
+    out->n = im.dims[0];
+    out->ndims = im.ndims - 1;
+    for (int i = 1; i < im.ndims; i++) out->dims[i - 1] = im.dims[i];
+    out->classes = d.classes;
   }
-  rc = load_images(&im, out, err, errlen);
-  if (rc) goto fail;
-  rc = load_labels(&lb, out, err, errlen);
-  if (rc) goto fail;
-  gzclose(im.f);
-  gzclose(lb.f);
-  return SNG_OK;
-fail:
-  if (im.f) gzclose(im.f);
-  if (lb.f) gzclose(lb.f);
-  sng_data_free(out);
+  close_pair(&im, &lb);
+  sng_data_free(&d);
   return rc;
 }
 

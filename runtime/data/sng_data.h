@@ -38,6 +38,18 @@ int sng_data_load_idx(const char *images, const char *labels, SngDataset *out, c
                       size_t errlen);
 void sng_data_free(SngDataset *d);
 
+/* What the compiler needs of an idx pair without reading the images: the per-sample shape
+ * from the images' header, and the labels (count, classes = max label + 1).  The same checks
+ * and messages as sng_data_load_idx, so a file is judged alike at compile and at run time. */
+typedef struct SngIdxProbe {
+  int64_t n;          /* samples */
+  int ndims;          /* per-sample dimensions: 1 to 3 (an idx file of 2 to 4) */
+  int64_t dims[3];    /* e.g. 28, 28 */
+  int32_t classes;
+} SngIdxProbe;
+int sng_data_probe_idx(const char *images, const char *labels, SngIdxProbe *out, char *err,
+                       size_t errlen);
+
 void sng_data_scale(SngDataset *d, double scale);                     /* x *= scale */
 /* Mean and population std over all values, accumulated in double. */
 void sng_data_stats(const SngDataset *d, double *mean, double *std);

@@ -64,7 +64,9 @@ SngExec *sng_exec_new(const SngPlan *p, int graph, SngJit *jit, float *const *pa
   SngExec *e = sng_calloc(1, sizeof *e);
   const SngPlanGraph *g = &p->graphs[graph];
   e->plan = p, e->g = g;
-  e->arena = sng_alloc_aligned((size_t)g->arena_bytes + 64);
+  char what[96];
+  snprintf(what, sizeof what, "the memory plan's arena of graph %d (activations and gradients)", graph);
+  e->arena = sng_alloc_aligned_for((size_t)g->arena_bytes + 64, what);
   e->tptr = sng_calloc((size_t)g->ntensors + 1, sizeof(float *));
   e->own = sng_calloc((size_t)g->ntensors + 1, sizeof(float *));
   for (int i = 0; i < g->ntensors; i++) {

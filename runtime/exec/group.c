@@ -218,8 +218,12 @@ static void init_param(SngGroup *g, int i) {
   GParam *q = &g->par[i];
   int64_t n = numel(pp->rank, pp->dims);
   q->size = n;
-  q->value = g->values[i] = sng_alloc_aligned((size_t)n * 4 + 64);
-  q->state = g->p->updater.nstate ? sng_alloc_aligned((size_t)n * 4 * (size_t)g->p->updater.nstate + 64) : NULL;
+  char what[160];
+  snprintf(what, sizeof what, "the values of parameter %s", pp->name);
+  q->value = g->values[i] = sng_alloc_aligned_for((size_t)n * 4 + 64, what);
+  snprintf(what, sizeof what, "the updater state of parameter %s", pp->name);
+  q->state = g->p->updater.nstate ? sng_alloc_aligned_for((size_t)n * 4 * (size_t)g->p->updater.nstate + 64, what)
+                                  : NULL;
   if (q->state) memset(q->state, 0, (size_t)n * 4 * (size_t)g->p->updater.nstate);
   pthread_mutex_init(&q->mu, NULL);
   /* each parameter draws from its own stream: (seed, name) fixes its values, whatever the partition */
@@ -294,7 +298,7 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
     }
   g->comm = sng_comm_new(nunits, nch, chb);
   free(chb);
-  g->x = g->xbuf = sng_alloc_aligned((size_t)(p->data.batch * g->sample) * 4 + 64);
+  g->x = g->xbuf = sng_alloc_aligned_for((size_t)(p->data.batch * g->sample) * 4 + 64, "the input batch");
   g->y = g->ybuf = sng_alloc_aligned((size_t)p->data.batch * 4 + 64);
   memset(g->xbuf, 0, (size_t)(p->data.batch * g->sample) * 4);
   memset(g->ybuf, 0, (size_t)p->data.batch * 4);
@@ -311,11 +315,16 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
   pthread_barrier_init(&g->start, NULL, (unsigned)g->nw); /* the driver is worker 0 */
   pthread_barrier_init(&g->end, NULL, (unsigned)g->nw);
   g->srv = sng_calloc((size_t)g->ns + 1, sizeof *g->srv);
+  /* the threads start with SIGINT/SIGTERM blocked (they inherit the mask), so the driver
+   * thread takes them: it polls for a stop between steps (singa-exec) */
+  SngSigMask old;
+  sng_signals_block(&old);
   for (int s = 0; s < g->ns; s++) {
     g->srv[s] = (GServer){g, g->nw + s, 0, 0};
     pthread_create(&g->srv[s].thread, NULL, server_main, &g->srv[s]);
   }
   for (int i = 1; i < g->nw; i++) pthread_create(&g->w[i].thread, NULL, worker_main, &g->w[i]);
+  sng_signals_restore(&old);
   g->running = 1;
   return g;
 fail:

@@ -6,6 +6,7 @@
 #include "internal.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <string.h>
 
 static int64_t numel(const SngPlanTensor *t) {
@@ -37,7 +38,8 @@ static void rt_reduce_rows(const SngPlanOp *op, float *const *in, const SngPlanT
     for (int64_t j = 0; j < c; j++) out[j] += x[i * c + j];
 }
 
-/* out[R] = 1 if the row's highest score is at its label, else 0 */
+/* out[R] = 1 if the row's highest score is at its label, else 0; NaN if the row holds a NaN
+ * (an ordered > would skip it and count the row as a guess, hiding a diverged net) */
 static void rt_accuracy(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                         const SngPlanTensor *tout) {
   (void)op, (void)tout;
@@ -45,9 +47,12 @@ static void rt_accuracy(const SngPlanOp *op, float *const *in, const SngPlanTens
   for (int64_t i = 0; i < r; i++) {
     const float *x = in[0] + i * c;
     int64_t best = 0;
-    for (int64_t j = 1; j < c; j++)
+    int nan = isnan(x[0]);
+    for (int64_t j = 1; j < c; j++) {
+      nan |= isnan(x[j]);
       if (x[j] > x[best]) best = j;
-    out[i] = (float)(best == (int64_t)in[1][i]);
+    }
+    out[i] = nan ? NAN : (float)(best == (int64_t)in[1][i]);
   }
 }
 

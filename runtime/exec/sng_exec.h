@@ -61,7 +61,10 @@ typedef struct SngRunOpts {
 } SngRunOpts;
 
 SngRunOpts sng_run_defaults(void);
-/* Trains as the plan says; 0, or -1 with a message in err (missing data, NaN loss, ...). */
+/* Trains as the plan says; 0, or -1 with a message in err (missing data, NaN loss, ...), or
+ * a signal number when sng_stop_requested() (sng_core.h) reported one: the run then stopped
+ * at a step boundary, the metrics file whole and ending in a "stopped" line, and err says
+ * what was reached and written ("stopped by SIGINT after step 37 of 100; ..."). */
 int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errlen);
 
 /* ---- a group run step by step, for tests: every worker and server of the plan as

@@ -30,6 +30,9 @@ typedef struct Run {
   char *err;
   size_t errlen;
   int failed;
+  int stopped;                  /* the signal that stopped the run (sng_stop_requested), or 0 */
+  int64_t done;                 /* training steps completed */
+  int64_t metrics_step;         /* the step of the last line in the metrics file, -1 if none */
   double train_rate;            /* samples/s after warmup */
   double test_acc, test_loss;
   int64_t test_n;
@@ -46,14 +49,22 @@ static void fmt_eta(char *b, size_t n, double s) {
   else snprintf(b, n, "%ld:%02ld", t / 60, t % 60);
 }
 
+/* JSON has no NaN or infinity: a non-finite value is written as null */
+static void json_num(FILE *f, const char *key, double v) {
+  if (isfinite(v)) fprintf(f, ",\"%s\":%.6g", key, v);
+  else fprintf(f, ",\"%s\":null", key);
+}
+
 static void metric_line(Run *r, const char *phase, int64_t step, double loss, double acc, double lr, double rate) {
   if (!r->metrics) return;
-  fprintf(r->metrics, "{\"phase\":\"%s\",\"step\":%lld,\"loss\":%.6g", phase, (long long)step, loss);
-  if (r->p->graphs[0].metric >= 0) fprintf(r->metrics, ",\"accuracy\":%.6g", acc);
+  fprintf(r->metrics, "{\"phase\":\"%s\",\"step\":%lld", phase, (long long)step);
+  json_num(r->metrics, "loss", loss);
+  if (r->p->graphs[0].metric >= 0) json_num(r->metrics, "accuracy", acc);
   else fputs(",\"accuracy\":null", r->metrics); /* the net reports no metric */
   if (lr >= 0) fprintf(r->metrics, ",\"lr\":%.6g", lr);
   fprintf(r->metrics, ",\"samples_per_sec\":%.1f}\n", rate);
   fflush(r->metrics);
+  r->metrics_step = step;
 }
 
 static int tty(Run *r) { return r->o->progress < 0 ? isatty(fileno(r->o->out)) : r->o->progress; }
@@ -78,6 +89,7 @@ static int run_test(Run *r, int64_t step) {
   int64_t n = 0;
   int has_metric = r->p->graphs[0].metric >= 0;
   for (int64_t b = 0, start = 0; start < r->test.n && (!limit || b < limit); b++, start += batch) {
+    if ((r->stopped = sng_stop_requested())) return -1;   /* a partial test is not reported */
     int64_t real = sng_data_slice(&r->test, start, batch, r->x, r->y);
     sng_group_run(r->grp, SNG_EXEC_TEST, r->x, r->y);
     double l, m;
@@ -97,18 +109,39 @@ static int run_test(Run *r, int64_t step) {
   return 0;
 }
 
+/* The display line for the steps since last_step (stdout and the metrics file); returns the
+ * time it measured the rate at, where the next window starts. */
+static double display(Run *r, int64_t step, double loss, double acc, int64_t last_step, double tlast, double t0) {
+  const SngPlan *p = r->p;
+  int64_t batch = p->data.batch;
+  double now = sng_now(), rate = (double)((step - last_step) * batch) / (now - tlast);
+  double lr = lr_at(&p->updater, step - 1);
+  char eta[32];
+  fmt_eta(eta, sizeof eta, (double)(r->steps - step) * (now - t0) / (double)step);
+  if (tty(r)) fputc('\r', r->o->out);
+  fprintf(r->o->out, "step %5lld/%lld  loss %.4f", (long long)step, (long long)r->steps, loss);
+  if (p->graphs[0].metric >= 0) fprintf(r->o->out, "  accuracy %.4f", acc);
+  fprintf(r->o->out, "  lr %g  %.0f samples/s  ETA %s%s\n", lr, rate, eta, tty(r) ? "            " : "");
+  fflush(r->o->out);
+  metric_line(r, "train", step, loss, acc, lr, rate);
+  return now;
+}
+
 static void train_loop(Run *r) {
   const SngPlan *p = r->p;
   int64_t batch = p->data.batch;
-  int has_metric = p->graphs[0].metric >= 0;
   SngBatcher b;
   sng_batcher_init(&b, &r->train, batch, p->data.shuffle, p->train.seed);
-  int64_t display = p->train.display_every > 0 ? p->train.display_every : r->steps;
+  int64_t every = p->train.display_every > 0 ? p->train.display_every : r->steps;
   int64_t warm = r->warm;
   double sum_loss = 0, sum_acc = 0, t0 = sng_now(), tw = t0, tlast = t0, tbar = 0;
   int64_t nsum = 0, last_step = 0;
   SngExec *e0 = r->grp->w[0].exec;
   for (int64_t step = 1; step <= r->steps; step++) {
+    if ((r->stopped = sng_stop_requested())) { /* between steps: every file whole */
+      if (nsum) display(r, step - 1, sum_loss / (double)nsum, sum_acc / (double)nsum, last_step, tlast, t0);
+      break;
+    }
     if (step == warm + 1) {
       tw = sng_now();
       sng_exec_profile(e0, r->o->profile);
@@ -130,18 +163,10 @@ static void train_loop(Run *r) {
     sum_loss += l / (double)batch, sum_acc += a / (double)batch, nsum++;
     double now = sng_now();
     if (tty(r) && now - tbar > 0.1) progress(r, step, sum_loss / (double)nsum, t0), tbar = now;
-    if (step % display == 0 || step == r->steps) {
-      double rate = (double)((step - last_step) * batch) / (now - tlast);
-      double lr = lr_at(&p->updater, step - 1);
-      char eta[32];
-      fmt_eta(eta, sizeof eta, (double)(r->steps - step) * (now - t0) / (double)step);
-      if (tty(r)) fputc('\r', r->o->out);
-      fprintf(r->o->out, "step %5lld/%lld  loss %.4f", (long long)step, (long long)r->steps, sum_loss / (double)nsum);
-      if (has_metric) fprintf(r->o->out, "  accuracy %.4f", sum_acc / (double)nsum);
-      fprintf(r->o->out, "  lr %g  %.0f samples/s  ETA %s%s\n", lr, rate, eta, tty(r) ? "            " : "");
-      fflush(r->o->out);
-      metric_line(r, "train", step, sum_loss / (double)nsum, sum_acc / (double)nsum, lr, rate);
-      sum_loss = sum_acc = 0, nsum = 0, tlast = now, last_step = step;
+    r->done = step;
+    if (step % every == 0 || step == r->steps) {
+      tlast = display(r, step, sum_loss / (double)nsum, sum_acc / (double)nsum, last_step, tlast, t0);
+      sum_loss = sum_acc = 0, nsum = 0, last_step = step;
     }
     if (step == r->steps) {
       r->t_steps = sng_now() - tw;
@@ -159,7 +184,8 @@ static void train_loop(Run *r) {
       tlast += tt, t0 += tt, tw += tt; /* tests are not training time */
     }
   }
-  if (!r->failed && r->test.n) run_test(r, r->steps);
+  if (!r->failed && !r->stopped) r->stopped = sng_stop_requested();
+  if (!r->failed && !r->stopped && r->test.n) run_test(r, r->steps);
   sng_batcher_free(&b);
 }
 
@@ -214,6 +240,26 @@ static int load_data(Run *r) {
   return 0;
 }
 
+/* Stopped by a signal at a step boundary: what was reached and what is on disk.  The metrics
+ * file gets a last line saying so, and is closed whole. */
+static void stop_message(Run *r) {
+  const char *sig = sng_signal_name(r->stopped);
+  char metrics[4200];
+  if (tty(r)) fputc('\n', r->o->out);
+  fflush(r->o->out);
+  if (!r->metrics) snprintf(metrics, sizeof metrics, "no metrics file (--metrics FILE keeps one)");
+  else {
+    fprintf(r->metrics, "{\"phase\":\"stopped\",\"step\":%lld,\"signal\":\"%s\"}\n", (long long)r->done, sig);
+    fflush(r->metrics);
+    if (r->metrics_step >= 0)
+      snprintf(metrics, sizeof metrics, "%s is complete: metrics through step %lld, then a 'stopped' line",
+               r->o->metrics_path, (long long)r->metrics_step);
+    else snprintf(metrics, sizeof metrics, "%s holds only the 'stopped' line", r->o->metrics_path);
+  }
+  snprintf(r->err, r->errlen, "stopped by %s after step %lld of %lld; %s; no checkpoint written (this runtime "
+           "writes none yet)", sig, (long long)r->done, (long long)r->steps, metrics);
+}
+
 SngRunOpts sng_run_defaults(void) { return (SngRunOpts){.progress = -1, .out = stdout}; }
 
 int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errlen) {
@@ -248,8 +294,12 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
             p->cluster.framework == SNG_FW_ALLREDUCE ? "allreduce" : "sandblaster", r.grp->blas_threads,
             r.grp->blas_threads == 1 ? "" : "s");
   fflush(o->out);
-  train_loop(&r);
-  if (!r.failed) {
+  r.metrics_step = -1;
+  if (!(r.stopped = sng_stop_requested())) train_loop(&r);
+  if (r.stopped) {
+    stop_message(&r);
+    rc = r.stopped;
+  } else if (!r.failed) {
     int64_t calls = 0;
     for (int i = 0; i < r.grp->nw; i++) calls += sng_exec_kernel_calls(r.grp->w[i].exec);
     fprintf(o->out, "singa: samples/s=%.1f steps=%lld test_acc=%.4f threads=%d jit_calls=%lld bytes_moved=%lld\n",

@@ -114,26 +114,137 @@ Test(cg_eltwise, empty_space_writes_nothing) { bias_relu(4, 9, 0); }
 
 /* ---- (b) relu_bwd(dy, y) ---- */
 
-Test(cg_eltwise, relu_bwd) {
-  const int64_t R = 37, C = 29;
-  SngIrGraph *g = sng_ir_graph_new("t");
+/* NaN must come out where it went in: as same_bits, but any NaN matches any NaN. */
+static void assert_same_nan(const float *got, const float *want, int64_t n, const char *what) {
+  for (int64_t i = 0; i < n; i++) {
+    if (isnan(want[i])) cr_assert(isnan(got[i]), "%s[%lld]: got %.9g, want NaN", what, (long long)i, got[i]);
+    else if (memcmp(&got[i], &want[i], sizeof(float)) != 0)
+      cr_assert_fail("%s[%lld]: got %.9g, want %.9g", what, (long long)i, got[i], want[i]);
+  }
+}
+
+static SngKernelFn relu_bwd_kernel(SngJit *j, SngIrGraph *g, int64_t R, int64_t C) {
   SngShape s = sng_shape2(R, C);
   SngIrNode *dy = sng_ir_arg(g, L, "dy", s, 0), *y = sng_ir_arg(g, L, "y", s, 1);
   SngIrNode *dx = op2(g, SNG_OP_RELU_BWD, dy, y, s);
   SngIrKernel *k = group(g, false, s, (SngIrNode *[]){dx}, 1, (SngIrNode *[]){dy, y, dx}, 3, 2);
+  return compile(j, k, "k0");
+}
+
+/* the reference: y > 0 ? dy : 0, except that a NaN in either gives NaN */
+static float relu_bwd_ref(float dy, float y) { return isnan(dy) || isnan(y) ? NAN : y > 0 ? dy : 0; }
+
+Test(cg_eltwise, relu_bwd) {
+  const int64_t R = 37, C = 29;
+  SngIrGraph *g = sng_ir_graph_new("t");
   SngJit *j = jit();
-  SngKernelFn f = compile(j, k, "k0");
+  SngKernelFn f = relu_bwd_kernel(j, g, R, C);
   SngRng r;
   sng_rng_seed(&r, 2);
   float *dyv = randv(&r, R * C, -1, 1), *yv = randv(&r, R * C, -1, 1);
   yv[0] = 0.0f, yv[1] = -0.0f, yv[2] = NAN, yv[3] = 1e-40f;   /* edges of y > 0 */
   float out[37 * 29], want[37 * 29];
-  for (int64_t i = 0; i < R * C; i++) want[i] = yv[i] > 0 ? dyv[i] : 0;
+  for (int64_t i = 0; i < R * C; i++) want[i] = relu_bwd_ref(dyv[i], yv[i]);
   f((float *[]){dyv, yv, out}, NULL, R, C);
-  assert_same(out, want, R * C, "relu_bwd");
+  assert_same_nan(out, want, R * C, "relu_bwd");
   free(dyv), free(yv);
   sng_jit_free(j);
   sng_ir_graph_free(g);
+}
+
+/* ---- (b2) NaN in, NaN out: relu forward and backward, at every lane of a vector and in the
+ * scalar tail, with NaN in each source in turn ---- */
+
+Test(cg_nan, relu_forward_propagates_nan) {
+  const int64_t R = 5, C = 19;   /* 95 elements: full vectors plus a tail */
+  SngIrGraph *g = sng_ir_graph_new("t");
+  SngShape s = sng_shape2(R, C);
+  SngIrNode *x = sng_ir_arg(g, L, "x", s, 0);
+  SngIrNode *y = op1(g, SNG_OP_RELU, x, s);
+  SngIrKernel *k = group(g, false, s, (SngIrNode *[]){y}, 1, (SngIrNode *[]){x, y}, 2, 1);
+  SngJit *j = jit();
+  SngKernelFn f = compile(j, k, "k0");
+  float xv[5 * 19], out[5 * 19], want[5 * 19];
+  for (int64_t i = 0; i < R * C; i++) {
+    xv[i] = i % 3 == 0 ? NAN : i % 3 == 1 ? -(float)i : (float)i;   /* NaN next to both sides */
+    if (i == 94) xv[i] = -NAN;
+    if (i == 7) xv[i] = -0.0f;
+    want[i] = isnan(xv[i]) ? NAN : xv[i] > 0 ? xv[i] : 0;
+  }
+  f((float *[]){xv, out}, NULL, R, C);
+  assert_same_nan(out, want, R * C, "relu(NaN)");
+  cr_assert(isnan(out[0]) && isnan(out[93]) && isnan(out[94]), "NaN lost");
+  cr_assert(out[7] == 0 && !signbit(out[7]), "relu(-0) must be +0");
+  sng_jit_free(j);
+  sng_ir_graph_free(g);
+}
+
+Test(cg_nan, relu_backward_propagates_nan) {
+  const int64_t R = 4, C = 23;
+  SngIrGraph *g = sng_ir_graph_new("t");
+  SngJit *j = jit();
+  SngKernelFn f = relu_bwd_kernel(j, g, R, C);
+  float dyv[4 * 23], yv[4 * 23], out[4 * 23], want[4 * 23];
+  for (int64_t i = 0; i < R * C; i++) {
+    int kind = (int)(i % 6);
+    dyv[i] = kind == 0 || kind == 1 ? NAN : (float)i * 0.5f;   /* NaN dy over y <= 0 and y > 0 */
+    yv[i] = kind == 2 || kind == 3 ? NAN : kind % 2 ? 1.0f : -1.0f;   /* NaN y with finite dy */
+    if (kind == 4) dyv[i] = INFINITY, yv[i] = -1.0f;   /* inf over a dead unit stays 0 */
+    want[i] = relu_bwd_ref(dyv[i], yv[i]);
+  }
+  f((float *[]){dyv, yv, out}, NULL, R, C);
+  assert_same_nan(out, want, R * C, "relu_bwd(NaN)");
+  for (int64_t i = 0; i < R * C; i++)
+    if (i % 6 < 4) cr_assert(isnan(out[i]), "relu_bwd[%lld] hid a NaN: %g", (long long)i, out[i]);
+  sng_jit_free(j);
+  sng_ir_graph_free(g);
+}
+
+/* The assembly the JIT makes of bitcode bc (malloc'd text). */
+static char *asm_of(SngJit *j, const void *bc, size_t len) {
+  char path[] = "/tmp/sng_cg_asm_XXXXXX", err[512];
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  close(fd);
+  cr_assert_eq(sng_jit_dump_asm(j, bc, len, path, err, sizeof err), 0, "%s", err);
+  size_t n;
+  char *text = (char *)sng_file_read(path, &n);
+  unlink(path);
+  return text;
+}
+
+/* Whether the assembly holds a packed single compare ([v]cmp<pred>ps on xmm/ymm/zmm). */
+static bool packed_compare(const char *text) {
+  for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+    const char *e = strchr(l, '\n'), *c = strstr(l, "cmp"), *p = c ? strstr(c, "ps\t") : NULL;
+    if (!e) e = l + strlen(l);
+    if (c && p && p < e && strstr(p, "mm") && strstr(p, "mm") < e) return true;
+  }
+  return false;
+}
+
+/* The NaN-propagating forms still vectorise: packed compares, no scalar ucomiss loop. */
+Test(cg_nan, relu_kernels_stay_vectorised) {
+  for (int bwd = 0; bwd < 2; bwd++) {
+    SngIrGraph *g = sng_ir_graph_new("t");
+    SngShape s = sng_shape2(64, 100);
+    SngIrNode *a = sng_ir_arg(g, L, "a", s, 0), *b = sng_ir_arg(g, L, "b", s, 1);
+    SngIrNode *o = bwd ? op2(g, SNG_OP_RELU_BWD, a, b, s) : op1(g, SNG_OP_RELU, a, s);
+    SngIrKernel *k = bwd ? group(g, false, s, (SngIrNode *[]){o}, 1, (SngIrNode *[]){a, b, o}, 3, 2)
+                         : group(g, false, s, (SngIrNode *[]){o}, 1, (SngIrNode *[]){a, o}, 2, 1);
+    void *bc;
+    size_t len;
+    char err[512];
+    cr_assert_eq(sng_cg_kernel(k, "k0", &bc, &len, NULL, err, sizeof err), 0, "%s", err);
+    SngJit *j = jit();
+    char *text = asm_of(j, bc, len);
+    cr_assert(text && packed_compare(text), "%s kernel not vectorised:\n%s", bwd ? "relu_bwd" : "relu",
+              text ? text : "");
+    free(text);
+    free(bc);
+    sng_jit_free(j);
+    sng_ir_graph_free(g);
+  }
 }
 
 /* ---- (c) rowwise softmax cross-entropy ---- */
@@ -208,6 +319,35 @@ Test(cg_rowwise, softmax_xent_loss_alone) { xent(1, false); }
 Test(cg_rowwise, softmax_xent_grad_alone) { xent(2, false); }
 Test(cg_rowwise, bad_labels_select_no_class) { xent(3, true); }
 
+/* The row max is maxnum (which skips NaN), but a NaN logit still reaches the loss and the
+ * gradient of its row through exp; rows without NaN are untouched. */
+Test(cg_nan, softmax_xent_propagates_nan) {
+  SngIrGraph *g = sng_ir_graph_new("t");
+  SngShape s = sng_shape2(XR, XC);
+  SngIrNode *x = sng_ir_arg(g, L, "logits", s, 0), *y = sng_ir_arg(g, L, "labels", sng_shape1(XR), 1);
+  SngIrNode *loss = op2(g, SNG_OP_SOFTMAX_XENT, x, y, sng_shape1(XR));
+  SngIrNode *grad = op2(g, SNG_OP_SOFTMAX_XENT_BWD, x, y, s);
+  grad->attr.loss.scale = 1;
+  SngIrKernel *k = group(g, true, s, (SngIrNode *[]){loss, grad}, 2, (SngIrNode *[]){x, y, loss, grad}, 4, 2);
+  SngJit *j = jit();
+  SngKernelFn f = compile(j, k, "k0");
+  float xv[XR * XC], lab[XR], lo[XR], go[XR * XC];
+  for (int i = 0; i < XR * XC; i++) xv[i] = (float)(i % 7) * 0.1f;
+  for (int i = 0; i < XR; i++) lab[i] = (float)(i % XC);
+  xv[0 * XC + 0] = NAN;          /* first logit of row 0 */
+  xv[1 * XC + 9] = NAN;          /* last logit of row 1 */
+  for (int c = 0; c < XC; c++) xv[2 * XC + c] = NAN;   /* all of row 2 */
+  xv[3 * XC + 3] = NAN, lab[3] = 3;   /* the label's own logit */
+  f((float *[]){xv, lab, lo, go}, NULL, XR, XC);
+  for (int i = 0; i < 4; i++) {
+    cr_assert(isnan(lo[i]), "loss[%d] = %g hides a NaN logit", i, lo[i]);
+    for (int c = 0; c < XC; c++) cr_assert(isnan(go[i * XC + c]), "grad[%d][%d] = %g", i, c, go[i * XC + c]);
+  }
+  for (int i = 4; i < XR; i++) cr_assert(isfinite(lo[i]), "loss[%d] = %g", i, lo[i]);
+  sng_jit_free(j);
+  sng_ir_graph_free(g);
+}
+
 /* ---- (d) SGD with momentum and weight decay, updating w and h in place ---- */
 
 static void sgd(int64_t n) {
@@ -281,9 +421,9 @@ Test(cg_eltwise, in_place) {
   char err[512];
   SngKernelFn f;
   cr_assert_eq(sng_jit_add(j, bc, len, "k0", &f, err, sizeof err), 0, "%s", err);
-  float x[8] = {-2, -1, -0.0f, 0, 0.5f, 1, 2, NAN}, want[8] = {0, 0, 0, 0, 0.5f, 1, 2, 0};
+  float x[8] = {-2, -1, -0.0f, 0, 0.5f, 1, 2, NAN}, want[8] = {0, 0, 0, 0, 0.5f, 1, 2, NAN};
   f((float *[]){x, x}, NULL, 1, 8);
-  assert_same(x, want, 8, "relu in place");
+  assert_same_nan(x, want, 8, "relu in place");
   free(bc);
   sng_jit_free(j);
   sng_ir_graph_free(g);
@@ -375,15 +515,8 @@ Test(cg_dump, rowwise_ir_and_asm) {
   cr_assert(strstr(ir, "define void @k0(") && strstr(ir, "@llvm.exp.f32") &&
                 strstr(ir, "@llvm.log.f32") && strstr(ir, "@llvm.maxnum.f32"), "%s", ir);
   SngJit *j = jit();
-  char path[] = "/tmp/sng_cg_asm_XXXXXX";
-  int fd = mkstemp(path);
-  cr_assert(fd >= 0);
-  close(fd);
-  cr_assert_eq(sng_jit_dump_asm(j, bc, len, path, err, sizeof err), 0, "%s", err);
-  size_t n;
-  char *text = (char *)sng_file_read(path, &n);
-  unlink(path);
-  cr_assert(text && n > 0 && strstr(text, "k0:"), "asm dump lacks the kernel");
+  char *text = asm_of(j, bc, len);
+  cr_assert(text && *text && strstr(text, "k0:"), "asm dump lacks the kernel");
   free(text);
   free(bc);
   free(ir);

@@ -1,9 +1,11 @@
 /* test_core.c - arenas, byte buffers and readers, atomic files, random numbers. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sng_core.h"
@@ -89,6 +91,14 @@ Test(file, atomic_write_and_read) {
   cr_expect_eq(system(path), 0);
 }
 
+/* a directory where a file is wanted: EISDIR ("Is a directory"), not EIO */
+Test(file, reading_a_directory_says_so) {
+  size_t n;
+  errno = 0;
+  cr_assert_null(sng_file_read("/tmp", &n));
+  cr_assert_eq(errno, EISDIR, "errno %d (%s)", errno, strerror(errno));
+}
+
 Test(rng, deterministic_and_in_range) {
   SngRng a, b;
   sng_rng_seed(&a, 42);
@@ -111,4 +121,94 @@ Test(rng, deterministic_and_in_range) {
   }
   cr_expect_float_eq(m / 100000, 0, 0.02);
   cr_expect_float_eq(v / 100000, 1, 0.03);
+}
+
+/* ---- command-line numbers: one parser, messages naming the flag and the range ---- */
+
+Test(parse_int, accepts_whole_numbers_in_range) {
+  int64_t v = -1;
+  char err[256] = "";
+  cr_assert_eq(sng_parse_int("--steps", "1", 1, 100, &v, err, sizeof err), SNG_OK);
+  cr_assert_eq(v, 1);
+  cr_assert_eq(sng_parse_int("--steps", "100", 1, 100, &v, err, sizeof err), SNG_OK);
+  cr_assert_eq(v, 100);
+  cr_assert_eq(sng_parse_int("--warmup", "0", 0, INT64_MAX, &v, err, sizeof err), SNG_OK);
+  cr_assert_eq(v, 0);
+}
+
+Test(parse_int, names_flag_range_and_what_was_given) {
+  static const struct { const char *s, *msg; } bad[] = {
+    {"0", "--steps wants an integer from 1 to 100, got '0' (out of range)"},
+    {"101", "--steps wants an integer from 1 to 100, got '101' (out of range)"},
+    {"-3", "--steps wants an integer from 1 to 100, got '-3' (out of range)"},
+    {"x", "--steps wants an integer from 1 to 100, got 'x'"},
+    {"12x", "--steps wants an integer from 1 to 100, got '12x'"},
+    {"", "--steps wants an integer from 1 to 100, got ''"},
+    {"1.5", "--steps wants an integer from 1 to 100, got '1.5'"},
+    {"99999999999999999999", "--steps wants an integer from 1 to 100, got '99999999999999999999' (out of range)"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    int64_t v = 42;
+    char err[256] = "";
+    cr_assert_eq(sng_parse_int("--steps", bad[i].s, 1, 100, &v, err, sizeof err), SNG_EINVAL, "'%s'", bad[i].s);
+    cr_assert_str_eq(err, bad[i].msg);
+    cr_assert_eq(v, 42, "a rejected value must not be stored");
+  }
+  char err[256];
+  int64_t v;
+  sng_parse_int("--warmup", "99999999999999999999", 0, INT64_MAX, &v, err, sizeof err);
+  cr_assert_str_eq(err, "--warmup wants an integer from 0 up, got '99999999999999999999' (out of range)");
+}
+
+/* ---- out of memory: a message and status 1, not abort() ---- */
+
+/* Runs fn in a child with stderr in a file; returns the child's exit status (or 128 + signal)
+ * and its stderr in out. */
+static int run_child(void (*fn)(void), char *out, size_t outlen) {
+  char path[] = "/tmp/sng_core_child_XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  cr_assert(pid >= 0);
+  if (pid == 0) {
+    dup2(fd, 2);
+    fn();
+    _exit(0);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  ssize_t n = pread(fd, out, outlen - 1, 0);
+  out[n > 0 ? n : 0] = 0;
+  close(fd);
+  unlink(path);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void oom_plain(void) {
+  sng_alloc_fail_at(1);
+  sng_alloc(1000);
+}
+static void oom_named(void) {
+  sng_alloc_fail_at(2);   /* the first allocation goes through, the second fails */
+  free(sng_alloc(10));
+  sng_alloc_aligned_for((size_t)3 << 30, "the memory plan's arena of worker 0");
+}
+static void oom_real(void) {   /* more than any address space: the real malloc says no */
+  sng_alloc_aligned_for(SIZE_MAX - 10, "a batch of 64 images");
+}
+
+Test(alloc, out_of_memory_is_status_1_with_a_message) {
+  char err[1024];
+  /* the first line only: under ASan, LeakSanitizer may add notes of its own at exit */
+  const char *want = "singa: out of memory: cannot allocate 1000 bytes\n";
+  cr_assert_eq(run_child(oom_plain, err, sizeof err), 1, "%s", err);
+  cr_assert(!strncmp(err, want, strlen(want)), "%s", err);
+  want = "singa: out of memory: cannot allocate 3221225472 bytes (3072.0 MiB) for the memory plan's arena "
+         "of worker 0\n";
+  cr_assert_eq(run_child(oom_named, err, sizeof err), 1, "%s", err);
+  cr_assert(!strncmp(err, want, strlen(want)), "%s", err);
+  cr_assert_eq(run_child(oom_real, err, sizeof err), 1, "%s", err);
+  cr_assert(strstr(err, "singa: out of memory: cannot allocate ") && strstr(err, "for a batch of 64 images"), "%s",
+            err);
 }

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -133,9 +134,45 @@ Test(data, missing_file, .init = mk_tmpdir, .fini = rm_tmpdir) {
 Test(data, bad_magic, .init = mk_tmpdir, .fini = rm_tmpdir) {
   write_small(1, 0);
   write_idx(tpath("img"), 1, 0x12345678, 0, NULL, pixels, 16);
-  expect_msg("img", "bad magic 0x12345678: not an idx file of unsigned bytes (expected 0x00000803)");
+  expect_msg("img", "not an idx file of unsigned bytes: found magic 0x12345678, expected 0x00000803");
   write_idx(tpath("img"), 0, 0x00000d03, 3, (uint32_t[]){N, ROWS, COLS}, pixels, sizeof pixels);
-  expect_msg("img", "bad magic 0x00000d03: not an idx file of unsigned bytes (expected 0x00000803)");
+  expect_msg("img", "not an idx file of unsigned bytes: found magic 0x00000d03, expected 0x00000803");
+  write_small(1, 0);
+  write_idx(tpath("lbl"), 1, 0x3c21444f, 0, NULL, pixels, 16);   /* "<!DO": an HTML page, gzipped */
+  expect_msg("lbl", "not an idx file of unsigned bytes: found magic 0x3c21444f (text \"<!DO...\"), "
+                    "expected 0x00000801");
+}
+
+/* a directory where a file is wanted: said so, not a read error */
+Test(data, directory_instead_of_file, .init = mk_tmpdir, .fini = rm_tmpdir) {
+  write_small(1, 1);
+  unlink(tpath("img"));
+  cr_assert_eq(mkdir(tpath("img"), 0755), 0);
+  expect_msg("img", "is a directory, not an idx file");
+  rmdir(tpath("img"));
+}
+
+/* 2000 gzipped images of noise (so the compressed stream is long) and their labels */
+enum { BIG = 2000 };
+static void write_big(void) {
+  static uint8_t px[BIG * DIM], lb[BIG];
+  for (int i = 0; i < BIG * DIM; i++) px[i] = (uint8_t)(i * 2654435761u >> 24);
+  memset(lb, 1, sizeof lb);
+  write_idx(tpath("img"), 1, 0x803, 3, (uint32_t[]){BIG, ROWS, COLS}, px, BIG * DIM);
+  write_idx(tpath("lbl"), 1, 0x801, 1, (uint32_t[]){BIG}, lb, BIG);
+}
+
+/* a gzip stream with damaged data (not cut short): said so, with zlib's reason */
+Test(data, damaged_gzip, .init = mk_tmpdir, .fini = rm_tmpdir) {
+  write_big();
+  FILE *f = fopen(tpath("img"), "r+b");
+  fseek(f, 40, SEEK_SET);
+  for (int i = 0; i < 16; i++) fputc(0xff, f);   /* garbage in the middle of the deflate data */
+  fclose(f);
+  const char *e = load_fails();
+  char want[512];
+  snprintf(want, sizeof want, "%s: damaged gzip data (", tpath("img"));
+  cr_assert(!strncmp(e, want, strlen(want)) && strstr(e, "): the file is corrupt; fetch it again"), "%s", e);
 }
 
 Test(data, wrong_dimensions, .init = mk_tmpdir, .fini = rm_tmpdir) {
@@ -169,12 +206,7 @@ Test(data, truncated, .init = mk_tmpdir, .fini = rm_tmpdir) {
 
 Test(data, gzip_stream_cut_short, .init = mk_tmpdir, .fini = rm_tmpdir) {
   /* a big enough image file that the compressed stream is cut mid-data */
-  enum { BIG = 2000 };
-  uint8_t *px = malloc(BIG * DIM), lb[BIG];
-  for (int i = 0; i < BIG * DIM; i++) px[i] = (uint8_t)(i * 2654435761u >> 24);
-  memset(lb, 1, sizeof lb);
-  write_idx(tpath("img"), 1, 0x803, 3, (uint32_t[]){BIG, ROWS, COLS}, px, BIG * DIM);
-  write_idx(tpath("lbl"), 1, 0x801, 1, (uint32_t[]){BIG}, lb, BIG);
+  write_big();
   FILE *f = fopen(tpath("img"), "rb");
   fseek(f, 0, SEEK_END);
   long size = ftell(f);
@@ -182,7 +214,6 @@ Test(data, gzip_stream_cut_short, .init = mk_tmpdir, .fini = rm_tmpdir) {
   cr_assert_eq(truncate(tpath("img"), size / 2), 0);
   const char *e = load_fails();
   cr_assert(strstr(e, "truncated: header says 2000 images of 2x3, file holds "), "%s", e);
-  free(px);
 }
 
 Test(data, count_mismatch_and_extra_data, .init = mk_tmpdir, .fini = rm_tmpdir) {

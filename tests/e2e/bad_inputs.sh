@@ -84,6 +84,35 @@ cp "$t/moved.gz" "$t/elsewhere/train-images.gz"
 "$SINGA_EXEC" --data "$t/elsewhere" "$t/ok.plan" > /dev/null || fail "--data DIR did not find the moved data"
 mv "$t/moved.gz" "$t/train-images.gz"
 
+# data files that are not what they should be: the compiler and the runtime say the same,
+# naming what was found
+mkdir "$t/bad"
+cp "$t"/*.gz "$t/bad/"
+sed "s|dir = \"$t\"|dir = \"$t/bad\"|" "$t/ok.sng" > "$t/bad/m.sng"
+"$SINGAC" "$t/bad/m.sng" -o "$t/bad.plan"
+check_data() { # what-to-do-to-train-images message
+  cp "$t/train-images.gz" "$t/bad/train-images.gz"
+  eval "$1"
+  expect_fail 1 "m.sng:3:11: error: $t/bad/train-images.gz: $2" "$SINGAC" "$t/bad/m.sng" -o "$t/bad2.plan"
+  expect_fail 1 "singa-exec: $t/bad/train-images.gz: $2" "$SINGA_EXEC" "$t/bad.plan"
+  rm -rf "$t/bad/train-images.gz"
+}
+check_data 'rm "$t/bad/train-images.gz"; mkdir "$t/bad/train-images.gz"' "is a directory, not an idx file"
+check_data 'printf "<!DOCTYPE html><title>404</title>" > "$t/bad/train-images.gz"' \
+  'not an idx file of unsigned bytes: found magic 0x3c21444f (text "<!DO..."), expected 0x00000803'
+check_data 'printf "\x12\x34\x56\x78 and more" | gzip > "$t/bad/train-images.gz"' \
+  "not an idx file of unsigned bytes: found magic 0x12345678, expected 0x00000803"
+check_data 'printf "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" | dd of="$t/bad/train-images.gz" bs=1 seek=30 conv=notrunc status=none' \
+  "damaged gzip data ("
+grep -q "the file is corrupt; fetch it again" "$t/stderr" || fail "damaged gzip: no advice"
+cp "$t/train-images.gz" "$t/bad/train-images.gz"
+
+# a directory where a file is wanted says so
+expect_fail 1 "singa-exec: $t/bad: cannot open: Is a directory" "$SINGA_EXEC" "$t/bad"
+expect_fail 1 "$t/bad: error: cannot read file: Is a directory" "$SINGAC" "$t/bad"
+expect_fail 1 "singa-exec: $t/bad: cannot write metrics: Is a directory" "$SINGA_EXEC" --metrics "$t/bad" "$t/ok.plan"
+expect_fail 2 "singac: $t/bad: cannot write: Is a directory" "$SINGAC" "$t/ok.sng" -o "$t/bad"
+
 # usage errors are status 2
 expect_fail 2 "unknown option" "$SINGA_EXEC" --frobnicate "$t/ok.plan"
 expect_fail 2 "unknown option" "$SINGAC" --frobnicate "$t/ok.sng"

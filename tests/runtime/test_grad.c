@@ -164,3 +164,49 @@ Test(grad, elementwise_arithmetic) {
   teardown(&f);
   sng_job_free(job);
 }
+
+/* NaN is never hidden: one NaN weight in the first layer makes its hidden unit NaN for every
+ * row; relu must pass it on (an ordered x > 0 ? x : 0 made it 0 and the loss stayed finite,
+ * so a diverged run trained on at chance level), and so must accuracy and the gradients. */
+Test(grad, nan_in_first_layer_reaches_loss_metric_and_gradients) {
+  char dir[] = "/tmp/sng_grad_XXXXXX", text[2048];
+  cr_assert_not_null(mkdtemp(dir));
+  cr_assert_eq(write_synthetic_idx(dir, "train", 20, 3, 3, 1), 0);
+  snprintf(text, sizeof text,
+           "data d {\n dir = \"%s\"\n train = idx(\"train-images.gz\", \"train-labels.gz\")\n batch = 5\n}\n"
+           "net m {\n x, y = input(d)\n h = relu(dense(x, 7))\n l = dense(h, 3)\n"
+           " loss softmax_cross_entropy(l, y)\n metric accuracy(l, y)\n}\n"
+           "train m with bp, sgd {\n}\n", dir);
+  SngDiag *d = sng_diag_new(stderr, 10);
+  SngPlan *p = sng_compile_string("n.sng", text, d, NULL);
+  sng_diag_free(d);
+  cr_assert_not_null(p);
+  Fixture f;
+  setup(&f, p);
+  int w1 = -1;
+  for (int i = 0; i < p->nparams && w1 < 0; i++)
+    if (p->params[i].rank == 2 && p->params[i].dims[1] == 7) w1 = i;   /* [in, 7]: the first layer */
+  cr_assert_geq(w1, 0, "no first-layer weight");
+  f.values[w1][0] = NAN;
+  const SngPlanGraph *g = &p->graphs[0];
+  sng_exec_run(f.e, SNG_EXEC_TRAIN, NULL, NULL);
+  float *loss = sng_exec_tensor_at(f.e, g->loss), *acc = sng_exec_tensor_at(f.e, g->metric);
+  for (int64_t i = 0; i < g->batch; i++) {
+    cr_assert(isnan(loss[i]), "loss[%lld] = %g: the NaN was hidden", (long long)i, loss[i]);
+    cr_assert(isnan(acc[i]), "accuracy[%lld] = %g: a NaN row counted as a guess", (long long)i, acc[i]);
+  }
+  int nan_grads = 0;
+  for (int t = 0; t < g->ntensors; t++) {
+    const SngPlanTensor *gt = &g->tensors[t];
+    if (gt->kind != SNG_TENSOR_GRAD || gt->param != w1) continue;
+    float *v = sng_exec_tensor_at(f.e, t);
+    int64_t n = 1;
+    for (int j = 0; j < gt->rank; j++) n *= gt->dims[j];
+    for (int64_t k = 0; k < n; k++) nan_grads += isnan(v[k]);
+  }
+  cr_assert_gt(nan_grads, 0, "the first layer's gradient hides the NaN");
+  teardown(&f);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  cr_expect_eq(system(cmd), 0);
+}
