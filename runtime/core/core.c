@@ -106,6 +106,52 @@ void sng_arena_free(SngArena *a) {
   free(a);
 }
 
+/* ---- string map ---- */
+static uint64_t hash_str(const char *s) { /* FNV-1a */
+  uint64_t h = 1469598103934665603u;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+  return h;
+}
+
+/* the slot that holds key, or the empty slot where it would go; cap is a power of two */
+static size_t map_slot(const char **keys, size_t cap, const char *key) {
+  size_t i = (size_t)hash_str(key) & (cap - 1);
+  while (keys[i] && strcmp(keys[i], key)) i = (i + 1) & (cap - 1);
+  return i;
+}
+
+void *sng_map_get(const SngMap *m, const char *key) {
+  if (!m->cap) return NULL;
+  size_t i = map_slot(m->keys, m->cap, key);
+  return m->keys[i] ? m->vals[i] : NULL;
+}
+
+void sng_map_put(SngMap *m, const char *key, void *val) {
+  SNG_ASSERT(key && val);
+  if (2 * (m->len + 1) > m->cap) { /* at most half full: probes stay short */
+    size_t cap = m->cap ? 2 * m->cap : 16;
+    const char **keys = sng_calloc(cap, sizeof *keys);
+    void **vals = sng_calloc(cap, sizeof *vals);
+    for (size_t i = 0; i < m->cap; i++)
+      if (m->keys[i]) {
+        size_t j = map_slot(keys, cap, m->keys[i]);
+        keys[j] = m->keys[i], vals[j] = m->vals[i];
+      }
+    free(m->keys);
+    free(m->vals);
+    m->keys = keys, m->vals = vals, m->cap = cap;
+  }
+  size_t i = map_slot(m->keys, m->cap, key);
+  if (!m->keys[i]) m->keys[i] = key, m->len++;
+  m->vals[i] = val;
+}
+
+void sng_map_free(SngMap *m) {
+  free(m->keys);
+  free(m->vals);
+  *m = (SngMap){0};
+}
+
 /* ---- buffers ---- */
 void sng_buf_put(SngBuf *b, const void *p, size_t n) {
   if (b->len + n > b->cap) {

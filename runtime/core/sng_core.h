@@ -37,6 +37,17 @@ char *sng_arena_strndup(SngArena *a, const char *s, size_t n);
 char *sng_arena_printf(SngArena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sng_arena_free(SngArena *a);
 
+/* ---- string map: open addressing, keys not copied (they must outlive the map) ----
+ *   SngMap m = {0};
+ *   sng_map_put(&m, "h1", node);         // insert or replace
+ *   SngIrNode *n = sng_map_get(&m, "h1"); // NULL when absent
+ *   sng_map_free(&m);
+ * Values are pointers; NULL cannot be stored (get could not tell it from absent). */
+typedef struct SngMap { const char **keys; void **vals; size_t len, cap; } SngMap;
+void *sng_map_get(const SngMap *m, const char *key);
+void sng_map_put(SngMap *m, const char *key, void *val);
+void sng_map_free(SngMap *m);
+
 /* ---- growable byte buffer (little-endian writer) ---- */
 typedef struct SngBuf { uint8_t *data; size_t len, cap; } SngBuf;
 void sng_buf_put(SngBuf *b, const void *p, size_t n);

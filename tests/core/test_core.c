@@ -112,3 +112,23 @@ Test(rng, deterministic_and_in_range) {
   cr_expect_float_eq(m / 100000, 0, 0.02);
   cr_expect_float_eq(v / 100000, 1, 0.03);
 }
+
+Test(map, put_get_replace_and_grow) {
+  SngMap m = {0};
+  cr_expect_null(sng_map_get(&m, "absent"), "an empty map has nothing");
+  enum { N = 20000 };
+  char (*keys)[16] = malloc(N * sizeof *keys);
+  for (int i = 0; i < N; i++) {
+    snprintf(keys[i], sizeof keys[i], "h%d", i);
+    sng_map_put(&m, keys[i], &keys[i]);
+  }
+  cr_expect_eq(m.len, N);
+  for (int i = 0; i < N; i++) cr_assert_eq(sng_map_get(&m, keys[i]), &keys[i]);
+  cr_expect_null(sng_map_get(&m, "h20000"));
+  sng_map_put(&m, "h7", keys[9]); /* a key equal as a string replaces the value */
+  cr_expect_eq(sng_map_get(&m, keys[7]), keys[9]);
+  cr_expect_eq(m.len, N);
+  sng_map_free(&m);
+  cr_expect_null(sng_map_get(&m, "h1"));
+  free(keys);
+}
