@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_BIND 256
+/* Names used before their line are evaluated on the spot, recursively: deeper than this
+ * (a long chain of such names) is reported instead of running out of stack. */
+#define MAX_EVAL_DEPTH 2000
 
 typedef struct Binding {       /* one name bound in a net */
   const char *name;
@@ -29,8 +31,10 @@ struct SngLayerCtx {
   SngDiag *d;
   SngIrGraph *g;
   const SngFile *f;
-  Binding bind[MAX_BIND];
-  int nbind;
+  Binding *bind;               /* the net's names in statement order; a statement's are adjacent */
+  int nbind, bcap;
+  SngMap names;                /* name -> 1 + its index in bind */
+  int depth;                   /* tensor() calls in progress */
   int counters[64];            /* per layer kind, for unique names */
   const char *kinds[64];
   int nkinds;
@@ -233,36 +237,67 @@ static const SngPlanData *data_of(SngLayerCtx *c, const SngExpr *e) {
 static int eval_call(SngLayerCtx *c, const SngExpr *e, SngIrNode **out, int nout);
 
 static Binding *find_binding(SngLayerCtx *c, const char *name) {
-  for (int i = 0; i < c->nbind; i++)
-    if (!strcmp(c->bind[i].name, name)) return &c->bind[i];
-  return NULL;
+  intptr_t i = (intptr_t)sng_map_get(&c->names, name);
+  return i ? &c->bind[i - 1] : NULL;
 }
 
-static int eval_stmt(SngLayerCtx *c, const SngStmt *st) {
+static void add_binding(SngLayerCtx *c, Binding b) {
+  if (c->nbind == c->bcap) {
+    c->bcap = c->bcap ? 2 * c->bcap : 64;
+    c->bind = sng_realloc(c->bind, sizeof *c->bind * (size_t)c->bcap);
+  }
+  c->bind[c->nbind++] = b;
+  sng_map_put(&c->names, b.name, (void *)(intptr_t)c->nbind);
+}
+
+/* The bindings of b's statement: bind[*lo .. *hi) (they were added one after another). */
+static void stmt_bindings(const SngLayerCtx *c, const Binding *b, int *lo, int *hi) {
+  *lo = *hi = (int)(b - c->bind);
+  while (*lo > 0 && c->bind[*lo - 1].stmt == b->stmt) --*lo;
+  while (*hi < c->nbind && c->bind[*hi].stmt == b->stmt) ++*hi;
+}
+
+static int eval_stmt(SngLayerCtx *c, const Binding *b) {
+  const SngStmt *st = b->stmt;
   SngIrNode *outs[8] = {0};
-  int n = 0;
+  int n = 0, lo, hi;
   for (const SngName *nm = st->names; nm; nm = nm->next) n++;
   if (n > 8) n = 8;
   int rc = eval_call(c, st->value, outs, n);
-  for (int i = 0; i < c->nbind; i++)
-    if (c->bind[i].stmt == st) {
-      c->bind[i].state = rc ? 3 : 2;
-      c->bind[i].node = rc ? NULL : outs[c->bind[i].index];
-      if (!rc && outs[c->bind[i].index] && !outs[c->bind[i].index]->name)
-        outs[c->bind[i].index]->name = c->bind[i].name;
-    }
+  stmt_bindings(c, b, &lo, &hi);
+  for (int i = lo; i < hi; i++) {
+    c->bind[i].state = rc ? 3 : 2;
+    c->bind[i].node = rc ? NULL : outs[c->bind[i].index];
+    if (!rc && outs[c->bind[i].index] && !outs[c->bind[i].index]->name)
+      outs[c->bind[i].index]->name = c->bind[i].name;
+  }
   return rc;
 }
 
+static SngIrNode *tensor_at(SngLayerCtx *c, const SngExpr *e);
+
 static SngIrNode *tensor(SngLayerCtx *c, const SngExpr *e) {
+  if (c->depth >= MAX_EVAL_DEPTH) {
+    sng_diag_error(c->d, e->loc, "names used before their definition nest too deeply here (limit %d)", MAX_EVAL_DEPTH);
+    sng_diag_hint(c->d, "define each name above the lines that use it");
+    return NULL;
+  }
+  c->depth++;
+  SngIrNode *n = tensor_at(c, e);
+  c->depth--;
+  return n;
+}
+
+static SngIrNode *tensor_at(SngLayerCtx *c, const SngExpr *e) {
   if (e->kind == SNG_EX_IDENT) {
     Binding *b = find_binding(c, e->str);
     if (!b) {
       sng_diag_error(c->d, e->loc, "unknown name '%s'", e->str);
-      const char *cand[MAX_BIND];
+      const char **cand = sng_alloc(sizeof *cand * (size_t)(c->nbind + 1));
       for (int i = 0; i < c->nbind; i++) cand[i] = c->bind[i].name;
       const char *s = sng_diag_suggest(e->str, cand, c->nbind);
       if (s) sng_diag_hint(c->d, "did you mean '%s'?", s);
+      free(cand);
       return NULL;
     }
     if (b->state == 1) {
@@ -270,9 +305,10 @@ static SngIrNode *tensor(SngLayerCtx *c, const SngExpr *e) {
       return NULL;
     }
     if (b->state == 0) {
-      for (int i = 0; i < c->nbind; i++)
-        if (c->bind[i].stmt == b->stmt) c->bind[i].state = 1;
-      eval_stmt(c, b->stmt);
+      int lo, hi;
+      stmt_bindings(c, b, &lo, &hi);
+      for (int i = lo; i < hi; i++) c->bind[i].state = 1;
+      eval_stmt(c, b);
     }
     return b->node; /* NULL when its statement failed: that error is already reported */
   }
@@ -376,11 +412,7 @@ static void build_net(SngLayerCtx *c, const SngDecl *net) {
           sng_diag_error(c->d, nm->loc, "'%s' is defined twice", nm->name);
           continue;
         }
-        if (c->nbind == MAX_BIND) {
-          sng_diag_error(c->d, nm->loc, "too many names in one net (limit %d)", MAX_BIND);
-          break;
-        }
-        c->bind[c->nbind++] = (Binding){nm->name, st, i, NULL, 0};
+        add_binding(c, (Binding){nm->name, st, i, NULL, 0});
       }
     } else if (st->kind == SNG_ST_KEYWORD && !strcmp(st->head, "loss")) {
       if (loss) sng_diag_error(c->d, st->loc, "a net has one loss (several losses are not supported yet)");
@@ -465,6 +497,8 @@ int sng_pass_sema(SngJob *job, const SngFile *f, SngDiag *d) {
     c->b = builder(c);
     build_net(c, net);
   }
+  sng_map_free(&c->names);
+  free(c->bind);
   free(c);
   return sng_diag_errors(d) > before ? -1 : 0;
 }
