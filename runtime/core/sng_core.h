@@ -37,16 +37,22 @@ char *sng_arena_strndup(SngArena *a, const char *s, size_t n);
 char *sng_arena_printf(SngArena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sng_arena_free(SngArena *a);
 
-/* ---- string map: open addressing, keys not copied (they must outlive the map) ----
- *   SngMap m = {0};
- *   sng_map_put(&m, "h1", node);         // insert or replace
+/* ---- hash map: open addressing; keys are strings, or pointers compared as such ----
+ *   SngMap m = {0};                      // string keys; {.ptr_keys = true}: pointer identity
+ *   sng_map_put(&m, "h1", node);         // insert or replace; the key is not copied
  *   SngIrNode *n = sng_map_get(&m, "h1"); // NULL when absent
  *   sng_map_free(&m);
- * Values are pointers; NULL cannot be stored (get could not tell it from absent). */
-typedef struct SngMap { const char **keys; void **vals; size_t len, cap; } SngMap;
-void *sng_map_get(const SngMap *m, const char *key);
-void sng_map_put(SngMap *m, const char *key, void *val);
-void sng_map_free(SngMap *m);
+ * Values are pointers; NULL cannot be stored (get could not tell it from absent): store an
+ * index as (void *)(intptr_t)(i + 1). */
+typedef struct SngMap {
+  const void **keys;           /* cap slots, NULL = empty */
+  void **vals;
+  size_t len, cap;             /* cap: 0 or a power of two, at least twice len */
+  int ptr_keys;                /* set before the first put: keys are compared as pointers */
+} SngMap;
+void *sng_map_get(const SngMap *m, const void *key);
+void sng_map_put(SngMap *m, const void *key, void *val);
+void sng_map_free(SngMap *m);   /* keeps ptr_keys: the map can be used again */
 
 /* ---- growable byte buffer (little-endian writer) ---- */
 typedef struct SngBuf { uint8_t *data; size_t len, cap; } SngBuf;

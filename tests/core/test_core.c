@@ -132,3 +132,19 @@ Test(map, put_get_replace_and_grow) {
   cr_expect_null(sng_map_get(&m, "h1"));
   free(keys);
 }
+
+Test(map, pointer_keys_are_identities) {
+  SngMap m = {.ptr_keys = true};
+  char a[] = "same", b[] = "same"; /* equal strings, different objects */
+  sng_map_put(&m, a, (void *)(intptr_t)1);
+  sng_map_put(&m, b, (void *)(intptr_t)2);
+  cr_expect_eq(m.len, 2);
+  cr_expect_eq((intptr_t)sng_map_get(&m, a), 1);
+  cr_expect_eq((intptr_t)sng_map_get(&m, b), 2);
+  int many[5000];
+  for (int i = 0; i < 5000; i++) sng_map_put(&m, &many[i], &many[4999 - i]);
+  for (int i = 0; i < 5000; i++) cr_assert_eq(sng_map_get(&m, &many[i]), &many[4999 - i]);
+  sng_map_free(&m);
+  cr_expect(m.ptr_keys, "free keeps the kind of keys");
+  cr_expect_null(sng_map_get(&m, a));
+}
