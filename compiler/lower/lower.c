@@ -117,6 +117,9 @@ static void putf(SngBuf *b, const char *fmt, ...) {
 
 static char *kernel_key(SngArena *a, const SngIrKernel *k) {
   SngBuf b = {0};
+  SngMap mpos = {.ptr_keys = true}, bpos = {.ptr_keys = true}; /* node -> 1 + its last index */
+  for (int i = 0; i < k->nmembers; i++) sng_map_put(&mpos, k->members[i], (void *)(intptr_t)(i + 1));
+  for (int q = 0; q < k->nbufs; q++) sng_map_put(&bpos, k->bufs[q], (void *)(intptr_t)(q + 1));
   int64_t space = sng_shape_numel(k->space), cols = k->space.rank ? space / k->space.d[0] : 1;
   putf(&b, "%c%d/%d:", k->rowwise ? 'R' : 'E', k->nbufs, k->ninputs);
   for (int i = 0; i < k->nmembers; i++) {
@@ -126,33 +129,36 @@ static char *kernel_key(SngArena *a, const SngIrKernel *k) {
     for (int j = 0; j < m->nsrc; j++) {
       const SngIrNode *s = m->src[j];
       int at = -1;
-      if (s->kernel == k->id)
-        for (int q = 0; q < i; q++) at = k->members[q] == s ? q : at;
+      if (s->kernel == k->id) at = (int)(intptr_t)sng_map_get(&mpos, s) - 1;
+      if (at >= i) at = -1; /* only earlier members */
       if (at >= 0) putf(&b, ",m%d", at);
       else if (s->op == SNG_OP_CONST) putf(&b, ",c%.17g", s->attr.konst.value);
       else if (s->op == SNG_OP_SCALAR) putf(&b, ",s%d", s->attr.arg.slot);
       else {
-        for (int q = 0; q < k->nbufs; q++) at = k->bufs[q] == s ? q : at;
+        at = (int)(intptr_t)sng_map_get(&bpos, s) - 1;
         int64_t n = sng_shape_numel(s->shape);
         putf(&b, ",b%d%c", at, n == space ? 'F' : n == 1 ? 'S' : n == cols ? 'R' : '?');
       }
     }
-    for (int q = k->ninputs; q < k->nbufs; q++)
-      if (k->bufs[q] == m) putf(&b, ">%d", q);
+    int out = (int)(intptr_t)sng_map_get(&bpos, m) - 1; /* outputs hold each member once */
+    if (out >= k->ninputs) putf(&b, ">%d", out);
     sng_buf_put(&b, ")", 1);
   }
   sng_buf_put_u8(&b, 0);
   char *key = sng_arena_strdup(a, (char *)b.data);
   sng_buf_free(&b);
+  sng_map_free(&mpos);
+  sng_map_free(&bpos);
   return key;
 }
 
-static int add_kernel(SngPlan *p, const char **keys, SngIrKernel *k, const SngCompileOpts *opts, char *err,
+/* keys: kernel key -> 1 + the plan kernel made for it */
+static int add_kernel(SngPlan *p, SngMap *keys, SngIrKernel *k, const SngCompileOpts *opts, char *err,
                       size_t errlen) {
   const char *key = kernel_key(p->arena, k);
-  for (int i = 0; i < p->nkernels; i++)
-    if (!strcmp(keys[i], key)) return i;
-  keys[p->nkernels] = key;
+  intptr_t seen = (intptr_t)sng_map_get(keys, key);
+  if (seen) return (int)seen - 1;
+  sng_map_put(keys, key, (void *)(intptr_t)(p->nkernels + 1));
   SngPlanKernel *pk = &p->kernels[p->nkernels];
   void *bc = NULL;
   size_t len = 0;
@@ -240,10 +246,10 @@ SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t er
     pg->loss = pg->metric = -1;
   }
   int32_t *kid = sng_alloc(sizeof(int32_t) * (size_t)(g->nkernels + 1));
-  const char **keys = sng_calloc((size_t)(g->nkernels + job->update->nkernels + 1), sizeof(char *));
+  SngMap keys = {0};
   int32_t channel = 0;
   for (int i = 0; i < g->nkernels; i++)
-    if ((kid[i] = add_kernel(p, keys, g->kernels[i], opts, err, errlen)) < 0) goto fail;
+    if ((kid[i] = add_kernel(p, &keys, g->kernels[i], opts, err, errlen)) < 0) goto fail;
   for (int i = 0; i < g->nnodes; i++) {
     SngIrNode *n = g->nodes[i];
     if (n->dead || sng_op_has(n->op, OPF_SOURCE)) continue;
@@ -276,18 +282,18 @@ SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t er
   }
   p->updater = job->updater;
   SNG_ASSERT(job->update->nkernels == 1);
-  if ((p->updater.kernel = add_kernel(p, keys, job->update->kernels[0], opts, err, errlen)) < 0) goto fail;
+  if ((p->updater.kernel = add_kernel(p, &keys, job->update->kernels[0], opts, err, errlen)) < 0) goto fail;
   p->train = job->train;
   p->train.net = sng_arena_strdup(a, job->train.net);
   p->train.alg = sng_arena_strdup(a, job->train.alg);
   free(kid);
-  free(keys);
+  sng_map_free(&keys);
   free(l.tid);
   free(l.pid);
   return p;
 fail:
   free(kid);
-  free(keys);
+  sng_map_free(&keys);
   free(l.tid);
   free(l.pid);
   sng_plan_free(p);
