@@ -125,7 +125,11 @@ static char *kernel_key(SngArena *a, const SngIrKernel *k) {
   for (int i = 0; i < k->nmembers; i++) {
     const SngIrNode *m = k->members[i];
     putf(&b, "%s(", sng_op_info[m->op].name);
-    for (size_t q = 0; q < sizeof m->attr; q++) putf(&b, "%02x", ((const unsigned char *)&m->attr)[q]); /* attributes, whatever the op */
+    for (size_t q = 0; q < sizeof m->attr; q++) { /* attributes, whatever the op, in hex */
+      unsigned char byte = ((const unsigned char *)&m->attr)[q];
+      char hex[2] = {"0123456789abcdef"[byte >> 4], "0123456789abcdef"[byte & 15]};
+      sng_buf_put(&b, hex, 2);
+    }
     for (int j = 0; j < m->nsrc; j++) {
       const SngIrNode *s = m->src[j];
       int at = -1;
