@@ -10,7 +10,6 @@
 #include "sng_cg.h"
 
 #include <stdlib.h>
-#include <stdarg.h>
 #include <string.h>
 
 typedef struct Lower {
@@ -105,26 +104,16 @@ static void add_op(Lower *l, SngIrNode *n, int32_t *channel) {
  * outputs.  Sizes are not part of it (the code takes rows and cols as arguments), so two
  * kernels with the same key are the same machine code and share one plan kernel: the two
  * bias_add+relu layers of an MLP are JIT-compiled once. */
-static void putf(SngBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(SngBuf *b, const char *fmt, ...) {
-  char tmp[64];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  sng_buf_put(b, tmp, n < (int)sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
 static char *kernel_key(SngArena *a, const SngIrKernel *k) {
   SngBuf b = {0};
   SngMap mpos = {.ptr_keys = true}, bpos = {.ptr_keys = true}; /* node -> 1 + its last index */
   for (int i = 0; i < k->nmembers; i++) sng_map_put(&mpos, k->members[i], (void *)(intptr_t)(i + 1));
   for (int q = 0; q < k->nbufs; q++) sng_map_put(&bpos, k->bufs[q], (void *)(intptr_t)(q + 1));
   int64_t space = sng_shape_numel(k->space), cols = k->space.rank ? space / k->space.d[0] : 1;
-  putf(&b, "%c%d/%d:", k->rowwise ? 'R' : 'E', k->nbufs, k->ninputs);
+  sng_buf_printf(&b, "%c%d/%d:", k->rowwise ? 'R' : 'E', k->nbufs, k->ninputs);
   for (int i = 0; i < k->nmembers; i++) {
     const SngIrNode *m = k->members[i];
-    putf(&b, "%s(", sng_op_info[m->op].name);
+    sng_buf_printf(&b, "%s(", sng_op_info[m->op].name);
     for (size_t q = 0; q < sizeof m->attr; q++) { /* attributes, whatever the op, in hex */
       unsigned char byte = ((const unsigned char *)&m->attr)[q];
       char hex[2] = {"0123456789abcdef"[byte >> 4], "0123456789abcdef"[byte & 15]};
@@ -135,17 +124,17 @@ static char *kernel_key(SngArena *a, const SngIrKernel *k) {
       int at = -1;
       if (s->kernel == k->id) at = (int)(intptr_t)sng_map_get(&mpos, s) - 1;
       if (at >= i) at = -1; /* only earlier members */
-      if (at >= 0) putf(&b, ",m%d", at);
-      else if (s->op == SNG_OP_CONST) putf(&b, ",c%.17g", s->attr.konst.value);
-      else if (s->op == SNG_OP_SCALAR) putf(&b, ",s%d", s->attr.arg.slot);
+      if (at >= 0) sng_buf_printf(&b, ",m%d", at);
+      else if (s->op == SNG_OP_CONST) sng_buf_printf(&b, ",c%.17g", s->attr.konst.value);
+      else if (s->op == SNG_OP_SCALAR) sng_buf_printf(&b, ",s%d", s->attr.arg.slot);
       else {
         at = (int)(intptr_t)sng_map_get(&bpos, s) - 1;
         int64_t n = sng_shape_numel(s->shape);
-        putf(&b, ",b%d%c", at, n == space ? 'F' : n == 1 ? 'S' : n == cols ? 'R' : '?');
+        sng_buf_printf(&b, ",b%d%c", at, n == space ? 'F' : n == 1 ? 'S' : n == cols ? 'R' : '?');
       }
     }
     int out = (int)(intptr_t)sng_map_get(&bpos, m) - 1; /* outputs hold each member once */
-    if (out >= k->ninputs) putf(&b, ">%d", out);
+    if (out >= k->ninputs) sng_buf_printf(&b, ">%d", out);
     sng_buf_put(&b, ")", 1);
   }
   sng_buf_put_u8(&b, 0);

@@ -169,6 +169,21 @@ void sng_buf_put(SngBuf *b, const void *p, size_t n) {
   if (n) memcpy(b->data + b->len, p, n);
   b->len += n;
 }
+void sng_buf_printf(SngBuf *b, const char *fmt, ...) {
+  char small[128];
+  va_list ap, ap2;
+  va_start(ap, fmt);
+  va_copy(ap2, ap);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n >= (int)sizeof small) {
+    char *big = sng_alloc((size_t)n + 1);
+    vsnprintf(big, (size_t)n + 1, fmt, ap2);
+    sng_buf_put(b, big, (size_t)n);
+    free(big);
+  } else if (n > 0) sng_buf_put(b, small, (size_t)n);
+  va_end(ap2);
+}
 /* x86-64 and every target we run on is little-endian; the format is defined as LE. */
 void sng_buf_put_u8(SngBuf *b, uint8_t v) { sng_buf_put(b, &v, 1); }
 void sng_buf_put_u32(SngBuf *b, uint32_t v) { sng_buf_put(b, &v, 4); }

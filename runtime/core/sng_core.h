@@ -65,6 +65,7 @@ void sng_buf_put_i64(SngBuf *b, int64_t v);
 void sng_buf_put_f64(SngBuf *b, double v);
 void sng_buf_put_str(SngBuf *b, const char *s);   /* u32 length + bytes; NULL as length 0xffffffff */
 void sng_buf_put_blob(SngBuf *b, const void *p, size_t n); /* u64 length + bytes */
+void sng_buf_printf(SngBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3))); /* text, no NUL */
 void sng_buf_free(SngBuf *b);
 
 /* ---- bounds-checked reader: a short or bad read sets err and returns zeroes ---- */

@@ -7,7 +7,6 @@
  * connection nodes come on top).  The quadratic passes took minutes at this size.
  */
 #include <criterion/criterion.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,33 +42,22 @@ static void drop_data(void) {
 
 TestSuite(big, .init = make_data, .fini = drop_data);
 
-static void put(SngBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(SngBuf *b, const char *fmt, ...) {
-  char tmp[256];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  cr_assert(n >= 0 && n < (int)sizeof tmp);
-  sng_buf_put(b, tmp, (size_t)n);
-}
-
 typedef enum { CHAIN, NESTED, REVERSE } Shape;
 
 /* A net of about `ops` layer calls in the given shape, over `workers` workers. */
 static char *net(Shape shape, int ops, int workers) {
   SngBuf b = {0};
-  put(&b, "data d {\n  dir = \"%s\"\n  train = idx(\"train-images.gz\", \"train-labels.gz\")\n", dir);
-  put(&b, "  test = idx(\"test-images.gz\", \"test-labels.gz\")\n  batch = 8\n}\n");
-  put(&b, "net big {\n  x, y = input(d)\n");
+  sng_buf_printf(&b, "data d {\n  dir = \"%s\"\n  train = idx(\"train-images.gz\", \"train-labels.gz\")\n", dir);
+  sng_buf_printf(&b, "  test = idx(\"test-images.gz\", \"test-labels.gz\")\n  batch = 8\n}\n");
+  sng_buf_printf(&b, "net big {\n  x, y = input(d)\n");
   const char *last = "x";
   char name[32];
   if (shape == NESTED) {
     int depth = 200, names = ops / (2 * depth);
     for (int i = 1; i <= names; i++) {
-      put(&b, "  a%d = ", i);
+      sng_buf_printf(&b, "  a%d = ", i);
       for (int k = 0; k < depth; k++) sng_buf_put(&b, "relu(dense(", 11);
-      put(&b, "%s", last);
+      sng_buf_printf(&b, "%s", last);
       for (int k = 0; k < depth; k++) sng_buf_put(&b, ", 4))", 5);
       sng_buf_put(&b, "\n", 1);
       snprintf(name, sizeof name, "a%d", i);
@@ -79,15 +67,15 @@ static char *net(Shape shape, int ops, int workers) {
     int names = ops / 2;
     for (int j = 1; j <= names; j++) {
       int i = shape == REVERSE ? names + 1 - j : j;
-      if (i == 1) put(&b, "  h1 = relu(dense(x, 4))\n");
-      else put(&b, "  h%d = relu(dense(h%d, 4))\n", i, i - 1);
+      if (i == 1) sng_buf_printf(&b, "  h1 = relu(dense(x, 4))\n");
+      else sng_buf_printf(&b, "  h%d = relu(dense(h%d, 4))\n", i, i - 1);
     }
     snprintf(name, sizeof name, "h%d", names);
     last = name;
   }
-  put(&b, "  logits = dense(%s, 3)\n  loss softmax_cross_entropy(logits, y)\n  metric accuracy(logits, y)\n}\n", last);
-  put(&b, "updater sgd(lr = 0.1, momentum = 0.9)\ncluster(workers_per_group = %d)\n", workers);
-  put(&b, "train big with bp, sgd {\n  steps = 10\n}\n");
+  sng_buf_printf(&b, "  logits = dense(%s, 3)\n  loss softmax_cross_entropy(logits, y)\n  metric accuracy(logits, y)\n}\n", last);
+  sng_buf_printf(&b, "updater sgd(lr = 0.1, momentum = 0.9)\ncluster(workers_per_group = %d)\n", workers);
+  sng_buf_printf(&b, "train big with bp, sgd {\n  steps = 10\n}\n");
   sng_buf_put_u8(&b, 0);
   return (char *)b.data;
 }

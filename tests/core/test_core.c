@@ -148,3 +148,16 @@ Test(map, pointer_keys_are_identities) {
   cr_expect(m.ptr_keys, "free keeps the kind of keys");
   cr_expect_null(sng_map_get(&m, a));
 }
+
+Test(buf, printf_appends_text_of_any_length) {
+  SngBuf b = {0};
+  sng_buf_printf(&b, "%s(%d,", "relu", 7);
+  char big[300];
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = 0;
+  sng_buf_printf(&b, "%s)", big); /* longer than the helper's stack buffer */
+  cr_assert_eq(b.len, 7 + 299 + 1);
+  cr_expect(!memcmp(b.data, "relu(7,xxx", 10));
+  cr_expect_eq(b.data[b.len - 1], ')');
+  sng_buf_free(&b);
+}
