@@ -5,7 +5,9 @@
 #   compile   parse, sema, the passes and lowering (singac's own work)
 #   validate  the whole-plan validation on its own (runtime/plan)
 #   write     encoding, validating again and writing the file (sng_plan_write)
-#   e2e       the whole singac process, as the shell sees it
+#   e2e       the whole singac process, wall clock
+#   cpu       the whole singac process, user + system CPU seconds (steadier than wall
+#             clock on a loaded machine: others' work does not count)
 # and each one's doubling ratio t(N) / t(N/2): near-linear is about 2, quadratic 4.
 #
 #   bench/compile/run.sh [--repeat R] [--max N] [--shapes "chain nested fused"]
@@ -38,17 +40,19 @@ trap 'rm -rf "$tmp"' EXIT
 "$MKDATA" "$tmp" 4 3 20 10 || exit 1
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-# one run: prints "compile validate write e2e" in seconds
+# one run: prints "compile validate write e2e cpu" in seconds
 once() {
-  local t0 t1
-  t0=$(date +%s.%N)
-  "$SINGAC" --time "$1" -o "$tmp/net.plan" 2> "$tmp/time.txt" || { cat "$tmp/time.txt" >&2; exit 1; }
-  t1=$(date +%s.%N)
-  awk -v e2e="$(echo "$t1 - $t0" | bc)" '$1 == "compile" { c = $2 } $1 == "validate" { v = $2 } $1 == "write" { w = $2 }
-    END { printf "%s %s %s %.3f\n", c, v, w, e2e }' "$tmp/time.txt"
+  local TIMEFORMAT='%R %U %S'
+  { time "$SINGAC" --time "$1" -o "$tmp/net.plan" 2> "$tmp/time.txt"; } 2> "$tmp/proc.txt" ||
+    { cat "$tmp/time.txt" >&2; exit 1; }
+  read -r real user sys < "$tmp/proc.txt"
+  awk -v e2e="$real" -v cpu="$(echo "$user + $sys" | bc)" \
+    '$1 == "compile" { c = $2 } $1 == "validate" { v = $2 } $1 == "write" { w = $2 }
+    END { printf "%s %s %s %s %s\n", c, v, w, e2e, cpu }' "$tmp/time.txt"
 }
 
-printf "%-7s %7s %9s %6s %9s %6s %9s %6s %9s %6s\n" shape N compile ratio validate ratio write ratio e2e ratio
+printf "%-7s %7s %9s %6s %9s %6s %9s %6s %9s %6s %9s %6s\n" shape N compile ratio validate ratio write ratio e2e ratio \
+  cpu ratio
 for shape in $shapes; do
   prev=()
   for n in 12500 25000 50000 100000 200000; do
@@ -56,9 +60,9 @@ for shape in $shapes; do
     DIR="$tmp" "$here/gen.sh" "$shape" "$n" > "$tmp/net.sng" || exit 1
     for ((r = 0; r < repeat; r++)); do once "$tmp/net.sng"; done > "$tmp/runs.txt"
     cur=()
-    for col in 1 2 3 4; do cur+=("$(awk -v c=$col '{ print $c }' "$tmp/runs.txt" | median)"); done
+    for col in 1 2 3 4 5; do cur+=("$(awk -v c=$col '{ print $c }' "$tmp/runs.txt" | median)"); done
     row=$(printf "%-7s %7d" "$shape" "$n")
-    for i in 0 1 2 3; do
+    for i in 0 1 2 3 4; do
       ratio="-"
       [ ${#prev[@]} -gt 0 ] && ratio=$(awk -v a="${cur[$i]}" -v b="${prev[$i]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
       row+=$(printf " %9.3f %6s" "${cur[$i]}" "$ratio")
