@@ -17,6 +17,7 @@ typedef struct Lower {
   const SngIrGraph *g;
   int32_t *tid;        /* IR node id -> tensor index in its worker's graph, -1 */
   int32_t *pid;        /* IR node id of a whole parameter -> param index, -1 */
+  int *room;           /* per worker: tensors and ops its plan graph has room for */
 } Lower;
 
 static int32_t phase_of(SngPhase ph) { return ph == SNG_PHASE_FWD ? SNG_PHASE_FWD_ALL : SNG_PHASE_BACKWARD; }
@@ -24,6 +25,7 @@ static int32_t phase_of(SngPhase ph) { return ph == SNG_PHASE_FWD ? SNG_PHASE_FW
 static int32_t tensor_of(Lower *l, SngIrNode *n) {
   if (l->tid[n->id] >= 0) return l->tid[n->id];
   SngPlanGraph *pg = &l->p->graphs[n->worker];
+  SNG_ASSERT(pg->ntensors < l->room[n->worker]);
   SngPlanTensor *t = &pg->tensors[pg->ntensors];
   t->name = sng_arena_strdup(l->p->arena, n->name ? n->name : sng_arena_printf(l->p->arena, "%%%u", n->id));
   t->rank = n->shape.rank;
@@ -43,6 +45,7 @@ static int32_t tensor_of(Lower *l, SngIrNode *n) {
 
 static SngPlanOp *new_op(Lower *l, int worker, int nin, int nout) {
   SngPlanGraph *pg = &l->p->graphs[worker];
+  SNG_ASSERT(pg->nops < l->room[worker]);
   SngPlanOp *o = &pg->ops[pg->nops++];
   SngArena *a = l->p->arena;
   o->kernel = -1;
@@ -205,7 +208,7 @@ SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t er
   for (int s = 0; s < ns; s++) p->units[nw + s] = (SngPlanUnit){SNG_UNIT_SERVER, 0, s, 0, nw + s, -1};
   p->kernels = sng_arena_alloc(a, sizeof(SngPlanKernel) * (size_t)(g->nkernels + job->update->nkernels + 1));
 
-  Lower l = {p, g, sng_alloc(sizeof(int32_t) * (size_t)g->nnodes), sng_calloc((size_t)whole->nnodes + 1, sizeof(int32_t))};
+  Lower l = {p, g, sng_alloc(sizeof(int32_t) * (size_t)g->nnodes), sng_calloc((size_t)whole->nnodes + 1, sizeof(int32_t)), NULL};
   for (int i = 0; i < g->nnodes; i++) l.tid[i] = -1;
   /* whole parameters, and their slices */
   p->params = sng_arena_alloc(a, sizeof(SngPlanParam) * (size_t)(whole->nnodes + 1));
@@ -229,11 +232,17 @@ SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t er
   /* one graph per worker; a bridge makes an op in two of them */
   p->ngraphs = nw;
   p->graphs = sng_arena_alloc(a, sizeof(SngPlanGraph) * (size_t)nw);
+  /* room per worker: a tensor and an op per node of its own, an op per bridge it sends */
+  int *room = l.room = sng_calloc((size_t)nw, sizeof *room);
+  for (int i = 0; i < g->nnodes; i++) {
+    room[g->nodes[i]->worker]++;
+    if (g->nodes[i]->op == SNG_OP_BRIDGE) room[g->nodes[i]->attr.bridge.from]++;
+  }
   for (int w = 0; w < nw; w++) {
     SngPlanGraph *pg = &p->graphs[w];
     pg->worker = w;
-    pg->tensors = sng_arena_alloc(a, sizeof(SngPlanTensor) * (size_t)(g->nnodes + 1));
-    pg->ops = sng_arena_alloc(a, sizeof(SngPlanOp) * (size_t)(g->nnodes + 1));
+    pg->tensors = sng_arena_alloc(a, sizeof(SngPlanTensor) * (size_t)(room[w] + 1));
+    pg->ops = sng_arena_alloc(a, sizeof(SngPlanOp) * (size_t)(room[w] + 1));
     pg->arena_bytes = g->arena_bytes[w];
     pg->batch = job->data.batch;
     pg->loss = pg->metric = -1;
@@ -283,12 +292,14 @@ SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t er
   sng_map_free(&keys);
   free(l.tid);
   free(l.pid);
+  free(l.room);
   return p;
 fail:
   free(kid);
   sng_map_free(&keys);
   free(l.tid);
   free(l.pid);
+  free(l.room);
   sng_plan_free(p);
   return NULL;
 }
