@@ -13,10 +13,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
-/* Names used before their line are evaluated on the spot, recursively: deeper than this
- * (a long chain of such names) is reported instead of running out of stack. */
-#define MAX_EVAL_DEPTH 2000
+/* Nested layer calls, and names used before their line, are evaluated recursively.  Deeper
+ * than this many calls, or than half the stack (at most STACK_BUDGET bytes), is reported
+ * instead of running out of stack: a long chain of such names would.  The parser stops a
+ * single expression before either (about 5000 calls). */
+#define MAX_EVAL_DEPTH 10000
+#define STACK_BUDGET ((size_t)8 << 20)
 
 typedef struct Binding {       /* one name bound in a net */
   const char *name;
@@ -35,6 +39,8 @@ struct SngLayerCtx {
   int nbind, bcap;
   SngMap names;                /* name -> 1 + its index in bind */
   int depth;                   /* tensor() calls in progress */
+  uintptr_t stack_base;        /* frame address where sema began */
+  size_t stack_budget;         /* stack bytes evaluation may take below it */
   int counters[64];            /* per layer kind, for unique names */
   const char *kinds[64];
   int nkinds;
@@ -276,9 +282,15 @@ static int eval_stmt(SngLayerCtx *c, const Binding *b) {
 
 static SngIrNode *tensor_at(SngLayerCtx *c, const SngExpr *e);
 
+static size_t stack_used(const SngLayerCtx *c) {
+  uintptr_t here = (uintptr_t)__builtin_frame_address(0); /* the real stack, even under ASan */
+  return here < c->stack_base ? c->stack_base - here : here - c->stack_base;
+}
+
 static SngIrNode *tensor(SngLayerCtx *c, const SngExpr *e) {
-  if (c->depth >= MAX_EVAL_DEPTH) {
-    sng_diag_error(c->d, e->loc, "names used before their definition nest too deeply here (limit %d)", MAX_EVAL_DEPTH);
+  if (c->depth >= MAX_EVAL_DEPTH || stack_used(c) > c->stack_budget) {
+    sng_diag_error(c->d, e->loc, "evaluation nests too deeply here: %d layer calls and names used before their line "
+                   "are pending", c->depth);
     sng_diag_hint(c->d, "define each name above the lines that use it");
     return NULL;
   }
@@ -320,6 +332,16 @@ static SngIrNode *tensor_at(SngLayerCtx *c, const SngExpr *e) {
   return NULL;
 }
 
+/* apart from eval_call, whose frame every nesting level pays for */
+__attribute__((noinline)) static int unknown_layer(SngLayerCtx *c, const SngExpr *e) {
+  sng_diag_error(c->d, e->loc, "unknown layer '%s'", e->str);
+  const char *cand[64];
+  for (int i = 0; i < sng_std_nlayers && i < 64; i++) cand[i] = sng_std_layers[i].name;
+  const char *s = sng_diag_suggest(e->str, cand, sng_std_nlayers);
+  if (s) sng_diag_hint(c->d, "did you mean '%s'?", s);
+  return -1;
+}
+
 static int eval_call(SngLayerCtx *c, const SngExpr *e, SngIrNode **out, int nout) {
   if (e->kind != SNG_EX_CALL) { /* a name: an alias of another tensor */
     if (nout != 1) {
@@ -329,14 +351,7 @@ static int eval_call(SngLayerCtx *c, const SngExpr *e, SngIrNode **out, int nout
     return (out[0] = tensor(c, e)) ? 0 : -1;
   }
   const SngLayer *l = sng_std_layer_find(e->str);
-  if (!l) {
-    sng_diag_error(c->d, e->loc, "unknown layer '%s'", e->str);
-    const char *cand[64];
-    for (int i = 0; i < sng_std_nlayers && i < 64; i++) cand[i] = sng_std_layers[i].name;
-    const char *s = sng_diag_suggest(e->str, cand, sng_std_nlayers);
-    if (s) sng_diag_hint(c->d, "did you mean '%s'?", s);
-    return -1;
-  }
+  if (!l) return unknown_layer(c, e);
   if (l->nout != nout) {
     sng_diag_error(c->d, e->loc, "%s() gives %d tensor%s, but %d name%s assigned", l->name, l->nout,
                    l->nout == 1 ? "" : "s", nout, nout == 1 ? " is" : "s are");
@@ -471,6 +486,11 @@ int sng_pass_sema(SngJob *job, const SngFile *f, SngDiag *d) {
   int before = sng_diag_errors(d);
   SngLayerCtx *c = sng_calloc(1, sizeof *c);
   c->job = job, c->d = d, c->f = f;
+  c->stack_base = (uintptr_t)__builtin_frame_address(0);
+  struct rlimit rl;
+  c->stack_budget = STACK_BUDGET;
+  if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 2 < STACK_BUDGET)
+    c->stack_budget = (size_t)rl.rlim_cur / 2;
   job->source = sng_arena_strdup(job->arena, f->path);
   for (const SngDecl *x = f->decls; x; x = x->next)
     if (x->kind == SNG_DECL_IMPORT || x->kind == SNG_DECL_BLOCK)
