@@ -46,9 +46,9 @@ once() {
   { time "$SINGAC" --time "$1" -o "$tmp/net.plan" 2> "$tmp/time.txt"; } 2> "$tmp/proc.txt" ||
     { cat "$tmp/time.txt" >&2; exit 1; }
   read -r real user sys < "$tmp/proc.txt"
-  awk -v e2e="$real" -v cpu="$(echo "$user + $sys" | bc)" \
+  awk -v e2e="$real" -v user="$user" -v sys="$sys" \
     '$1 == "compile" { c = $2 } $1 == "validate" { v = $2 } $1 == "write" { w = $2 }
-    END { printf "%s %s %s %s %s\n", c, v, w, e2e, cpu }' "$tmp/time.txt"
+    END { printf "%s %s %s %s %.3f\n", c, v, w, e2e, user + sys }' "$tmp/time.txt"
 }
 
 printf "%-7s %7s %9s %6s %9s %6s %9s %6s %9s %6s %9s %6s\n" shape N compile ratio validate ratio write ratio e2e ratio \
