@@ -25,6 +25,8 @@ static void usage(FILE *out) {
         "                     received, the busiest link, and what partition = auto chose;\n"
         "                     writes no plan unless -o is given\n"
         "  --max-errors N     stop reporting after N errors, 1 to 10000 (default 20)\n"
+        "  --time             print to stderr the seconds each stage and pass took, then\n"
+        "                     plan validation and writing on their own\n"
         "  -v                 say what was written\n"
         "  -h, --help         this help\n"
         "passes:", out);
@@ -65,6 +67,7 @@ int main(int argc, char **argv) {
       if (sng_parse_int(a, argv[++i], 1, 10000, &n, msg, sizeof msg)) return usage_error(msg);
       max_errors = (int)n;
     }
+    else if (!strcmp(a, "--time")) opts.timings = stderr;
     else if (!strcmp(a, "-v")) verbose = 1;
     else if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return 0; }
     else if (a[0] == '-' && a[1]) {
@@ -102,7 +105,11 @@ int main(int argc, char **argv) {
     out = deflt;
   }
   SngDiag *d = sng_diag_new(stderr, max_errors);
+  double t0 = sng_now();
+  if (opts.timings) fputs("singac: seconds per stage\n", opts.timings);
   SngPlan *plan = sng_compile_file(in, d, &opts);
+  double t1 = sng_now();
+  if (opts.timings) fprintf(opts.timings, "  %-10s %8.3f s\n", "compile", t1 - t0);
   int rc = 0;
   if (!plan) {
     int n = sng_diag_errors(d);
@@ -110,7 +117,15 @@ int main(int argc, char **argv) {
     rc = 1;
   } else if (!dump) {
     char err[512];
-    if (sng_plan_write(plan, out, err, sizeof err)) {
+    if (opts.timings) { /* validation on its own (sng_plan_write validates again) */
+      double v0 = sng_now();
+      int bad = sng_plan_validate(plan, err, sizeof err);
+      fprintf(opts.timings, "  %-10s %8.3f s%s\n", "validate", sng_now() - v0, bad ? " (invalid)" : "");
+      t1 = sng_now();
+    }
+    int wrc = sng_plan_write(plan, out, err, sizeof err);
+    if (opts.timings) fprintf(opts.timings, "  %-10s %8.3f s (encode, validate, write)\n", "write", sng_now() - t1);
+    if (wrc) {
       fprintf(stderr, "singac: %s\n", err);
       rc = 2;
     } else if (verbose) {

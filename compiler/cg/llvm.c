@@ -35,6 +35,7 @@ typedef struct Cg {
   LLVMValueRef rows, cols;     /* the iteration space, known only at run time */
   LLVMValueRef *buf;           /* per k->bufs position: its float *, loaded in the entry block */
   LLVMBasicBlockRef done;      /* `ret void`, also where the empty-space guard jumps */
+  SngMap member_pos, buf_pos;  /* node -> 1 + its index in k->members / first in k->bufs */
   char *err;
   size_t errlen;
 } Cg;
@@ -55,6 +56,14 @@ static int find(SngIrNode *const *v, int n, const SngIrNode *x) {
   for (int i = 0; i < n; i++)
     if (v[i] == x) return i;
   return -1;
+}
+
+/* Positions by lookup, not by scanning: a kernel may have thousands of members. */
+static int member_at(const Cg *c, const SngIrNode *x) { return (int)(intptr_t)sng_map_get(&c->member_pos, x) - 1; }
+static int buf_at(const Cg *c, const SngIrNode *x) { return (int)(intptr_t)sng_map_get(&c->buf_pos, x) - 1; }
+static bool is_input(const Cg *c, const SngIrNode *x) {
+  int p = buf_at(c, x);
+  return p >= 0 && p < c->k->ninputs;
 }
 
 /* ---- small IR helpers ---- */
@@ -194,14 +203,14 @@ static int check_eltwise(Cg *c, bool *need_col) {
     sng_ir_label(m, a, sizeof a);
     if (!sng_cg_emit[m->op])
       return fail(c, "%s: op %s is not a fusable elementwise op", a, sng_op_info[m->op].name);
-    if (find(k->bufs, k->ninputs, m) >= 0) return fail(c, "member %s is listed as an input", a);
+    if (is_input(c, m)) return fail(c, "member %s is listed as an input", a);
     for (int si = 0; si < m->nsrc; si++) {
       const SngIrNode *s = m->src[si];
       sng_ir_label(s, b, sizeof b);
-      int q = find(k->members, k->nmembers, s);
+      int q = member_at(c, s);
       if (q >= mi) return fail(c, "%s uses member %s before computing it", a, b);
       if (q >= 0 || is_const_src(s)) continue;
-      if (find(k->bufs, k->nbufs, s) < 0)
+      if (buf_at(c, s) < 0)
         return fail(c, "%s reads %s, which is neither a member nor a buffer", a, b);
       IndexKind ix = index_kind(k, s);
       if (ix == IX_BAD)
@@ -212,13 +221,13 @@ static int check_eltwise(Cg *c, bool *need_col) {
     if (sng_op_has(m->op, OPF_EFFECT)) {
       const SngIrNode *t = m->src[0];
       sng_ir_label(t, b, sizeof b);
-      if (find(k->bufs, k->ninputs, t) < 0 || index_kind(k, t) != IX_FULL)
+      if (!is_input(c, t) || index_kind(k, t) != IX_FULL)
         return fail(c, "%s assigns to %s, which is not an input buffer of space %s", a, b, sp);
     }
   }
   for (int p = k->ninputs; p < k->nbufs; p++) {
     sng_ir_label(k->bufs[p], a, sizeof a);
-    if (find(k->members, k->nmembers, k->bufs[p]) < 0)
+    if (member_at(c, k->bufs[p]) < 0)
       return fail(c, "output %s is not a member", a);
     if (index_kind(k, k->bufs[p]) != IX_FULL)
       return fail(c, "output %s does not cover the space %s", a, sp);
@@ -237,6 +246,7 @@ typedef struct Elt {           /* the element (i, j) being computed */
 /* CONST and SCALAR sources are loop-invariant: made once, before the loops. */
 static void load_invariants(Cg *c, Elt *e) {
   const SngIrKernel *k = c->k;
+  SngMap scalars = {.ptr_keys = true}; /* SCALAR node -> its load */
   for (int mi = 0; mi < k->nmembers; mi++)
     for (int si = 0; si < k->members[mi]->nsrc; si++) {
       const SngIrNode *s = k->members[mi]->src[si];
@@ -246,22 +256,23 @@ static void load_invariants(Cg *c, Elt *e) {
         *v = f32c(c, s->attr.konst.value);
         continue;
       }
-      for (int q = 0; q < mi * e->stride + si && !*v; q++)   /* one load per scalar */
-        if (e->inv[q] && k->members[q / e->stride]->src[q % e->stride] == s) *v = e->inv[q];
+      *v = sng_map_get(&scalars, s); /* one load per scalar */
       if (!*v) {
         char name[64];
         *v = load(c, c->scalars, i64c(c, s->attr.arg.slot), sng_ir_label(s, name, sizeof name));
+        sng_map_put(&scalars, s, *v);
       }
     }
+  sng_map_free(&scalars);
 }
 
 static LLVMValueRef source(Cg *c, Elt *e, int mi, int si) {
   const SngIrKernel *k = c->k;
   const SngIrNode *s = k->members[mi]->src[si];
   if (e->inv[mi * e->stride + si]) return e->inv[mi * e->stride + si];
-  int q = find(k->members, mi, s);
-  if (q >= 0) return e->val[q];
-  int p = find(k->bufs, k->nbufs, s);
+  int q = member_at(c, s);
+  if (q >= 0 && q < mi) return e->val[q];
+  int p = buf_at(c, s);
   if (!e->ld[p]) {
     IndexKind ix = index_kind(k, s);
     LLVMValueRef idx = ix == IX_FULL ? e->full : ix == IX_COL ? e->col : i64c(c, 0);
@@ -284,10 +295,9 @@ static void element(Cg *c, Elt *e) {
   }
   for (int mi = 0; mi < k->nmembers; mi++) {
     const SngIrNode *m = k->members[mi];
-    int p = find(k->bufs + k->ninputs, k->nbufs - k->ninputs, m);
-    if (p >= 0) store(c, e->val[mi], c->buf[k->ninputs + p], e->full);
-    if (sng_op_has(m->op, OPF_EFFECT))
-      store(c, e->val[mi], c->buf[find(k->bufs, k->ninputs, m->src[0])], e->full);
+    int p = buf_at(c, m);
+    if (p >= k->ninputs) store(c, e->val[mi], c->buf[p], e->full);
+    if (sng_op_has(m->op, OPF_EFFECT)) store(c, e->val[mi], c->buf[buf_at(c, m->src[0])], e->full);
   }
 }
 
@@ -452,8 +462,13 @@ int sng_cg_kernel(const SngIrKernel *k, const char *symbol, void **bitcode, size
   *bitcode = NULL;
   *len = 0;
   if (ir_text) *ir_text = NULL;
-  Cg c = {.k = k, .symbol = symbol && *symbol ? symbol : "?", .err = err, .errlen = errlen};
+  Cg c = {.k = k, .symbol = symbol && *symbol ? symbol : "?", .err = err, .errlen = errlen,
+          .member_pos = {.ptr_keys = true}, .buf_pos = {.ptr_keys = true}};
   if (!symbol || !*symbol) return fail(&c, "empty symbol name");
+  for (int i = 0; i < k->nmembers; i++)
+    if (!sng_map_get(&c.member_pos, k->members[i])) sng_map_put(&c.member_pos, k->members[i], (void *)(intptr_t)(i + 1));
+  for (int i = 0; i < k->nbufs; i++)
+    if (!sng_map_get(&c.buf_pos, k->bufs[i])) sng_map_put(&c.buf_pos, k->bufs[i], (void *)(intptr_t)(i + 1));
   c.ctx = LLVMContextCreate();
   c.mod = LLVMModuleCreateWithNameInContext(symbol, c.ctx);
   c.b = LLVMCreateBuilderInContext(c.ctx);
@@ -470,5 +485,7 @@ int sng_cg_kernel(const SngIrKernel *k, const char *symbol, void **bitcode, size
   LLVMDisposeModule(c.mod);
   LLVMContextDispose(c.ctx);
   free(c.buf);
+  sng_map_free(&c.member_pos);
+  sng_map_free(&c.buf_pos);
   return rc;
 }

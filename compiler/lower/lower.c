@@ -10,7 +10,6 @@
 #include "sng_cg.h"
 
 #include <stdlib.h>
-#include <stdarg.h>
 #include <string.h>
 
 typedef struct Lower {
@@ -18,6 +17,7 @@ typedef struct Lower {
   const SngIrGraph *g;
   int32_t *tid;        /* IR node id -> tensor index in its worker's graph, -1 */
   int32_t *pid;        /* IR node id of a whole parameter -> param index, -1 */
+  int *room;           /* per worker: tensors and ops its plan graph has room for */
 } Lower;
 
 static int32_t phase_of(SngPhase ph) { return ph == SNG_PHASE_FWD ? SNG_PHASE_FWD_ALL : SNG_PHASE_BACKWARD; }
@@ -25,6 +25,7 @@ static int32_t phase_of(SngPhase ph) { return ph == SNG_PHASE_FWD ? SNG_PHASE_FW
 static int32_t tensor_of(Lower *l, SngIrNode *n) {
   if (l->tid[n->id] >= 0) return l->tid[n->id];
   SngPlanGraph *pg = &l->p->graphs[n->worker];
+  SNG_ASSERT(pg->ntensors < l->room[n->worker]);
   SngPlanTensor *t = &pg->tensors[pg->ntensors];
   t->name = sng_arena_strdup(l->p->arena, n->name ? n->name : sng_arena_printf(l->p->arena, "%%%u", n->id));
   t->rank = n->shape.rank;
@@ -44,6 +45,7 @@ static int32_t tensor_of(Lower *l, SngIrNode *n) {
 
 static SngPlanOp *new_op(Lower *l, int worker, int nin, int nout) {
   SngPlanGraph *pg = &l->p->graphs[worker];
+  SNG_ASSERT(pg->nops < l->room[worker]);
   SngPlanOp *o = &pg->ops[pg->nops++];
   SngArena *a = l->p->arena;
   o->kernel = -1;
@@ -105,54 +107,54 @@ static void add_op(Lower *l, SngIrNode *n, int32_t *channel) {
  * outputs.  Sizes are not part of it (the code takes rows and cols as arguments), so two
  * kernels with the same key are the same machine code and share one plan kernel: the two
  * bias_add+relu layers of an MLP are JIT-compiled once. */
-static void putf(SngBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(SngBuf *b, const char *fmt, ...) {
-  char tmp[64];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  sng_buf_put(b, tmp, n < (int)sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
 static char *kernel_key(SngArena *a, const SngIrKernel *k) {
   SngBuf b = {0};
+  SngMap mpos = {.ptr_keys = true}, bpos = {.ptr_keys = true}; /* node -> 1 + its last index */
+  for (int i = 0; i < k->nmembers; i++) sng_map_put(&mpos, k->members[i], (void *)(intptr_t)(i + 1));
+  for (int q = 0; q < k->nbufs; q++) sng_map_put(&bpos, k->bufs[q], (void *)(intptr_t)(q + 1));
   int64_t space = sng_shape_numel(k->space), cols = k->space.rank ? space / k->space.d[0] : 1;
-  putf(&b, "%c%d/%d:", k->rowwise ? 'R' : 'E', k->nbufs, k->ninputs);
+  sng_buf_printf(&b, "%c%d/%d:", k->rowwise ? 'R' : 'E', k->nbufs, k->ninputs);
   for (int i = 0; i < k->nmembers; i++) {
     const SngIrNode *m = k->members[i];
-    putf(&b, "%s(", sng_op_info[m->op].name);
-    for (size_t q = 0; q < sizeof m->attr; q++) putf(&b, "%02x", ((const unsigned char *)&m->attr)[q]); /* attributes, whatever the op */
+    sng_buf_printf(&b, "%s(", sng_op_info[m->op].name);
+    for (size_t q = 0; q < sizeof m->attr; q++) { /* attributes, whatever the op, in hex */
+      unsigned char byte = ((const unsigned char *)&m->attr)[q];
+      char hex[2] = {"0123456789abcdef"[byte >> 4], "0123456789abcdef"[byte & 15]};
+      sng_buf_put(&b, hex, 2);
+    }
     for (int j = 0; j < m->nsrc; j++) {
       const SngIrNode *s = m->src[j];
       int at = -1;
-      if (s->kernel == k->id)
-        for (int q = 0; q < i; q++) at = k->members[q] == s ? q : at;
-      if (at >= 0) putf(&b, ",m%d", at);
-      else if (s->op == SNG_OP_CONST) putf(&b, ",c%.17g", s->attr.konst.value);
-      else if (s->op == SNG_OP_SCALAR) putf(&b, ",s%d", s->attr.arg.slot);
+      if (s->kernel == k->id) at = (int)(intptr_t)sng_map_get(&mpos, s) - 1;
+      if (at >= i) at = -1; /* only earlier members */
+      if (at >= 0) sng_buf_printf(&b, ",m%d", at);
+      else if (s->op == SNG_OP_CONST) sng_buf_printf(&b, ",c%.17g", s->attr.konst.value);
+      else if (s->op == SNG_OP_SCALAR) sng_buf_printf(&b, ",s%d", s->attr.arg.slot);
       else {
-        for (int q = 0; q < k->nbufs; q++) at = k->bufs[q] == s ? q : at;
+        at = (int)(intptr_t)sng_map_get(&bpos, s) - 1;
         int64_t n = sng_shape_numel(s->shape);
-        putf(&b, ",b%d%c", at, n == space ? 'F' : n == 1 ? 'S' : n == cols ? 'R' : '?');
+        sng_buf_printf(&b, ",b%d%c", at, n == space ? 'F' : n == 1 ? 'S' : n == cols ? 'R' : '?');
       }
     }
-    for (int q = k->ninputs; q < k->nbufs; q++)
-      if (k->bufs[q] == m) putf(&b, ">%d", q);
+    int out = (int)(intptr_t)sng_map_get(&bpos, m) - 1; /* outputs hold each member once */
+    if (out >= k->ninputs) sng_buf_printf(&b, ">%d", out);
     sng_buf_put(&b, ")", 1);
   }
   sng_buf_put_u8(&b, 0);
   char *key = sng_arena_strdup(a, (char *)b.data);
   sng_buf_free(&b);
+  sng_map_free(&mpos);
+  sng_map_free(&bpos);
   return key;
 }
 
-static int add_kernel(SngPlan *p, const char **keys, SngIrKernel *k, const SngCompileOpts *opts, char *err,
+/* keys: kernel key -> 1 + the plan kernel made for it */
+static int add_kernel(SngPlan *p, SngMap *keys, SngIrKernel *k, const SngCompileOpts *opts, char *err,
                       size_t errlen) {
   const char *key = kernel_key(p->arena, k);
-  for (int i = 0; i < p->nkernels; i++)
-    if (!strcmp(keys[i], key)) return i;
-  keys[p->nkernels] = key;
+  intptr_t seen = (intptr_t)sng_map_get(keys, key);
+  if (seen) return (int)seen - 1;
+  sng_map_put(keys, key, (void *)(intptr_t)(p->nkernels + 1));
   SngPlanKernel *pk = &p->kernels[p->nkernels];
   void *bc = NULL;
   size_t len = 0;
@@ -206,7 +208,7 @@ SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t er
   for (int s = 0; s < ns; s++) p->units[nw + s] = (SngPlanUnit){SNG_UNIT_SERVER, 0, s, 0, nw + s, -1};
   p->kernels = sng_arena_alloc(a, sizeof(SngPlanKernel) * (size_t)(g->nkernels + job->update->nkernels + 1));
 
-  Lower l = {p, g, sng_alloc(sizeof(int32_t) * (size_t)g->nnodes), sng_calloc((size_t)whole->nnodes + 1, sizeof(int32_t))};
+  Lower l = {p, g, sng_alloc(sizeof(int32_t) * (size_t)g->nnodes), sng_calloc((size_t)whole->nnodes + 1, sizeof(int32_t)), NULL};
   for (int i = 0; i < g->nnodes; i++) l.tid[i] = -1;
   /* whole parameters, and their slices */
   p->params = sng_arena_alloc(a, sizeof(SngPlanParam) * (size_t)(whole->nnodes + 1));
@@ -230,20 +232,26 @@ SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t er
   /* one graph per worker; a bridge makes an op in two of them */
   p->ngraphs = nw;
   p->graphs = sng_arena_alloc(a, sizeof(SngPlanGraph) * (size_t)nw);
+  /* room per worker: a tensor and an op per node of its own, an op per bridge it sends */
+  int *room = l.room = sng_calloc((size_t)nw, sizeof *room);
+  for (int i = 0; i < g->nnodes; i++) {
+    room[g->nodes[i]->worker]++;
+    if (g->nodes[i]->op == SNG_OP_BRIDGE) room[g->nodes[i]->attr.bridge.from]++;
+  }
   for (int w = 0; w < nw; w++) {
     SngPlanGraph *pg = &p->graphs[w];
     pg->worker = w;
-    pg->tensors = sng_arena_alloc(a, sizeof(SngPlanTensor) * (size_t)(g->nnodes + 1));
-    pg->ops = sng_arena_alloc(a, sizeof(SngPlanOp) * (size_t)(g->nnodes + 1));
+    pg->tensors = sng_arena_alloc(a, sizeof(SngPlanTensor) * (size_t)(room[w] + 1));
+    pg->ops = sng_arena_alloc(a, sizeof(SngPlanOp) * (size_t)(room[w] + 1));
     pg->arena_bytes = g->arena_bytes[w];
     pg->batch = job->data.batch;
     pg->loss = pg->metric = -1;
   }
   int32_t *kid = sng_alloc(sizeof(int32_t) * (size_t)(g->nkernels + 1));
-  const char **keys = sng_calloc((size_t)(g->nkernels + job->update->nkernels + 1), sizeof(char *));
+  SngMap keys = {0};
   int32_t channel = 0;
   for (int i = 0; i < g->nkernels; i++)
-    if ((kid[i] = add_kernel(p, keys, g->kernels[i], opts, err, errlen)) < 0) goto fail;
+    if ((kid[i] = add_kernel(p, &keys, g->kernels[i], opts, err, errlen)) < 0) goto fail;
   for (int i = 0; i < g->nnodes; i++) {
     SngIrNode *n = g->nodes[i];
     if (n->dead || sng_op_has(n->op, OPF_SOURCE)) continue;
@@ -276,20 +284,22 @@ SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t er
   }
   p->updater = job->updater;
   SNG_ASSERT(job->update->nkernels == 1);
-  if ((p->updater.kernel = add_kernel(p, keys, job->update->kernels[0], opts, err, errlen)) < 0) goto fail;
+  if ((p->updater.kernel = add_kernel(p, &keys, job->update->kernels[0], opts, err, errlen)) < 0) goto fail;
   p->train = job->train;
   p->train.net = sng_arena_strdup(a, job->train.net);
   p->train.alg = sng_arena_strdup(a, job->train.alg);
   free(kid);
-  free(keys);
+  sng_map_free(&keys);
   free(l.tid);
   free(l.pid);
+  free(l.room);
   return p;
 fail:
   free(kid);
-  free(keys);
+  sng_map_free(&keys);
   free(l.tid);
   free(l.pid);
+  free(l.room);
   sng_plan_free(p);
   return NULL;
 }

@@ -21,6 +21,7 @@ typedef struct SngCompileOpts {
   FILE *dump_kernels;      /* print each kernel's LLVM IR */
   FILE *dump_dot;          /* the partitioned net as a Graphviz graph (singac --dump-dot) */
   FILE *explain;           /* the cost of a step per worker (singac --explain) */
+  FILE *timings;           /* seconds per stage and pass (singac --time) */
 } SngCompileOpts;
 
 /* Parses, checks and compiles a .sng file.  NULL if any error was reported to d. */

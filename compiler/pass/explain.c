@@ -50,7 +50,8 @@ int64_t sng_pass_step_bytes(const SngIrGraph *g, SngCost *per) {
 
 /* Elements of param piece n (a box of the whole parameter) that fall in each slice's server:
  * walks the box's contiguous runs in the flattened parameter. */
-static void piece_to_servers(const SngIrNode *n, const SngJob *job, int pidx, int64_t *to_unit) {
+static void piece_to_servers(const SngIrNode *n, const SngJob *job, const int *sl_start, const int *sl_list, int pidx,
+                             int64_t *to_unit) {
   const SngIrNode *whole = n->attr.param.whole;
   int rank = whole->shape.rank;
   int64_t stride[SNG_MAX_RANK], idx[SNG_MAX_RANK] = {0};
@@ -60,9 +61,8 @@ static void piece_to_servers(const SngIrNode *n, const SngJob *job, int pidx, in
   for (int64_t r = 0; r < runs; r++) {
     int64_t a = 0;
     for (int i = 0; i < rank; i++) a += (n->at[i] + idx[i]) * stride[i];
-    for (int s = 0; s < job->nslices; s++) {
-      const SngPlanSlice *sl = &job->slices[s];
-      if (sl->param != pidx) continue;
+    for (int q = sl_start[pidx]; q < sl_start[pidx + 1]; q++) {
+      const SngPlanSlice *sl = &job->slices[sl_list[q]];
       int64_t lo = a > sl->offset ? a : sl->offset, hi = a + len < sl->offset + sl->len ? a + len : sl->offset + sl->len;
       if (hi > lo) to_unit[sl->server] += 4 * (hi - lo);
     }
@@ -90,6 +90,20 @@ void sng_pass_explain(FILE *out, const SngJob *job) {
   int *pidx = sng_calloc((size_t)whole->nnodes + 1, sizeof *pidx);
   for (int i = 0, k = 0; i < whole->nnodes; i++)
     if (whole->nodes[i]->op == SNG_OP_PARAM && !whole->nodes[i]->dead) pidx[i] = k++;
+  int np = 0;
+  for (int i = 0; i < whole->nnodes; i++) np += whole->nodes[i]->op == SNG_OP_PARAM && !whole->nodes[i]->dead;
+  /* the slices of each parameter, in slice order: sl_list[sl_start[p] .. sl_start[p + 1]) */
+  int *sl_start = sng_calloc((size_t)np + 2, sizeof *sl_start), *sl_list = sng_calloc((size_t)job->nslices + 1, sizeof *sl_list);
+  for (int s = 0; s < job->nslices; s++)
+    if (job->slices[s].param >= 0 && job->slices[s].param < np) sl_start[job->slices[s].param + 1]++;
+  for (int q = 0; q < np; q++) sl_start[q + 1] += sl_start[q];
+  int *fill = sng_calloc((size_t)np + 1, sizeof *fill);
+  for (int s = 0; s < job->nslices; s++)
+    if (job->slices[s].param >= 0 && job->slices[s].param < np) {
+      int q = job->slices[s].param;
+      sl_list[sl_start[q] + fill[q]++] = s;
+    }
+  free(fill);
   int64_t *to = sng_calloc((size_t)nu, sizeof *to);
   for (int i = 0; i < g->nnodes; i++) {
     const SngIrNode *n = g->nodes[i];
@@ -97,7 +111,7 @@ void sng_pass_explain(FILE *out, const SngJob *job) {
     if (n->op == SNG_OP_BRIDGE) link[n->attr.bridge.from * (size_t)nu + n->worker] += tensor_bytes(n);
     if (n->op == SNG_OP_PARAM && n->param_grad && n->attr.param.whole) {
       for (int u = 0; u < nu; u++) to[u] = 0;
-      piece_to_servers(n, job, pidx[n->attr.param.whole->id], to);
+      piece_to_servers(n, job, sl_start, sl_list, pidx[n->attr.param.whole->id], to);
       for (int u = nw; u < nu; u++) link[n->worker * (size_t)nu + u] += to[u], link[u * (size_t)nu + n->worker] += to[u];
     }
   }
@@ -122,22 +136,26 @@ void sng_pass_explain(FILE *out, const SngJob *job) {
   if (link[bf * nu + bt]) fprintf(out, "  busiest link: %s -> %s, %lld B/step\n", a, b, (long long)link[bf * nu + bt]);
   fprintf(out, "  moved per step: %lld B (bridges and parameter traffic)\n", (long long)total);
   fputs("  layers:", out); /* where a layer's output lives: the layout of its last node on worker 0 */
+  const SngIrNode **lastof = sng_calloc((size_t)g->nlayers + 1, sizeof *lastof);
+  for (int k = 0; k < g->nnodes; k++)
+    if (g->nodes[k]->layer >= 0 && g->nodes[k]->phase == SNG_PHASE_FWD && !sng_op_has(g->nodes[k]->op, OPF_SOURCE | OPF_CONN))
+      lastof[g->nodes[k]->layer] = g->nodes[k];
   for (int i = 0; i < g->nlayers; i++) {
-    const SngIrNode *last = NULL;
-    for (int k = 0; k < g->nnodes; k++)
-      if (g->nodes[k]->layer == i && g->nodes[k]->phase == SNG_PHASE_FWD && !sng_op_has(g->nodes[k]->op, OPF_SOURCE | OPF_CONN))
-        last = g->nodes[k];
+    const SngIrNode *last = lastof[i];
     const char *how = sng_part_name(g->layers[i].part);
     if (last && !g->layers[i].explicit_part && last->nsrc && sng_op_has(last->op, OPF_ELTWISE) && !sng_op_has(last->op, OPF_BIAS))
       how = "follows"; /* elementwise layers take their source's layout */
     fprintf(out, " %s=%s", g->layers[i].name, how);
   }
   fputc('\n', out);
+  free(lastof);
   if (job->autorep.ran)
     fprintf(out, "  partition = auto: %lld B/step chosen; all batch %lld B, all feature %lld B (%d choices tried%s)\n",
             (long long)job->autorep.chosen, (long long)job->autorep.all_batch, (long long)job->autorep.all_feature,
             job->autorep.searched, job->autorep.exact ? ", exact" : ", coordinate descent");
   free(to);
+  free(sl_start);
+  free(sl_list);
   free(pidx);
   free(link);
   free(per);

@@ -21,11 +21,12 @@ static int find(int *parent, int x) {
 
 static bool same_space(const SngIrNode *a, const SngIrNode *b) { return sng_shape_eq(a->shape, b->shape); }
 
-/* users[i]: the live users of node i, as a flat list */
-typedef struct Users { int *start, *list; } Users;
+/* users[i]: the live users of node i, as a flat list; mark: scratch per node id, where a
+ * node that carries the current stamp is in the set at hand (a kernel's inputs, a group) */
+typedef struct Users { int *start, *list, *mark, stamp; } Users;
 
 static Users users_of(SngIrGraph *g) {
-  Users u = {sng_calloc((size_t)g->nnodes + 1, sizeof(int)), NULL};
+  Users u = {sng_calloc((size_t)g->nnodes + 1, sizeof(int)), NULL, sng_calloc((size_t)g->nnodes + 1, sizeof(int)), 0};
   int total = 0;
   for (int i = 0; i < g->nnodes; i++)
     if (!g->nodes[i]->dead)
@@ -62,15 +63,14 @@ static void kernel_bufs(SngIrGraph *g, Users *u, SngIrKernel *k) {
   for (int m = 0; m < k->nmembers; m++) nsrc += k->members[m]->nsrc;
   SngIrNode **in = sng_arena_alloc(g->arena, sizeof(SngIrNode *) * (size_t)(nsrc + k->nmembers + 1));
   SngIrNode **out = sng_arena_alloc(g->arena, sizeof(SngIrNode *) * (size_t)(k->nmembers + 1));
-  int nin = 0, nout = 0;
+  int nin = 0, nout = 0, stamp = ++u->stamp;
   (void)nsrc;
   for (int m = 0; m < k->nmembers; m++)
     for (int j = 0; j < k->members[m]->nsrc; j++) {
       SngIrNode *s = k->members[m]->src[j];
-      if (s->kernel == k->id || sng_op_has(s->op, OPF_SCALAR)) continue;
-      int dup = 0;
-      for (int i = 0; i < nin; i++) dup |= in[i] == s;
-      if (!dup) in[nin++] = s;
+      if (s->kernel == k->id || sng_op_has(s->op, OPF_SCALAR) || u->mark[s->id] == stamp) continue;
+      u->mark[s->id] = stamp;
+      in[nin++] = s;
     }
   for (int a = 1; a < nin; a++) /* stable: ARG nodes by slot to the front */
     for (int b = a; b > 0; b--) {
@@ -106,12 +106,12 @@ static SngIrKernel *new_kernel(SngIrGraph *g, SngIrNode **members, int n, bool r
 /* Is it legal to run the group at its last member?  No outside user may come before it. */
 static bool legal(SngIrGraph *g, Users *u, SngIrNode **m, int n) {
   uint32_t at = m[n - 1]->id;
+  int stamp = ++u->stamp;
+  for (int i = 0; i < n; i++) u->mark[m[i]->id] = stamp;
   for (int i = 0; i < n; i++)
     for (int q = u->start[m[i]->id]; q < u->start[m[i]->id + 1]; q++) {
       SngIrNode *user = g->nodes[u->list[q]];
-      bool inside = false;
-      for (int j = 0; j < n; j++) inside |= m[j] == user;
-      if (!inside && user->id < at) return false;
+      if (u->mark[user->id] != stamp && user->id < at) return false;
     }
   return true;
 }
@@ -146,22 +146,27 @@ int sng_pass_fuse(SngIrGraph *g) {
   }
   free(start);
   free(fill);
-  for (int i = 0; i < n; i++) { /* row kernels: the softmax family over the same sources */
-    SngIrNode *x = g->nodes[i];
-    if (x->dead || !sng_op_has(x->op, OPF_ROWWISE) || x->kernel >= 0) continue;
+  /* row kernels: the softmax family over the same sources (a few nodes: one loss per worker) */
+  SngIrNode **rows = sng_alloc(sizeof(SngIrNode *) * ((size_t)n + 1));
+  int nrows = 0;
+  for (int i = 0; i < n; i++)
+    if (!g->nodes[i]->dead && sng_op_has(g->nodes[i]->op, OPF_ROWWISE)) rows[nrows++] = g->nodes[i];
+  for (int i = 0; i < nrows; i++) {
+    SngIrNode *x = rows[i];
+    if (x->kernel >= 0) continue;
     int cnt = 0;
-    for (int j = i; j < n; j++) {
-      SngIrNode *y = g->nodes[j];
-      if (!y->dead && sng_op_has(y->op, OPF_ROWWISE) && y->kernel < 0 && y->src[0] == x->src[0] && y->src[1] == x->src[1] &&
-          y->worker == x->worker)
-        members[cnt++] = y;
+    for (int j = i; j < nrows; j++) {
+      SngIrNode *y = rows[j];
+      if (y->kernel < 0 && y->src[0] == x->src[0] && y->src[1] == x->src[1] && y->worker == x->worker) members[cnt++] = y;
     }
     if (legal(g, &u, members, cnt)) new_kernel(g, members, cnt, true);
     else
       for (int j = 0; j < cnt; j++) new_kernel(g, &members[j], 1, true);
   }
+  free(rows);
   for (int i = 0; i < g->nkernels; i++) kernel_bufs(g, &u, g->kernels[i]);
   free(members);
+  free(u.mark);
   free(parent);
   free(u.start);
   free(u.list);

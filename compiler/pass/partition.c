@@ -324,15 +324,17 @@ static SngIrGraph *build(SngIrGraph *old, int nw, SngPart *mode, SngDiag *d) {
   return p.g;
 }
 
-/* Layers whose choice matters to auto: those with an op whose rule reads the mode. */
-static bool decides(const SngIrGraph *old, int layer) {
+/* Layers whose choice matters to auto: those with an op whose rule reads the mode; one pass
+ * over the nodes for all layers. */
+static bool *deciding_layers(const SngIrGraph *old) {
+  bool *d = sng_calloc((size_t)old->nlayers + 1, sizeof *d);
   for (int i = 0; i < old->nnodes; i++) {
     const SngIrNode *n = old->nodes[i];
-    if (n->layer == layer && !n->dead &&
+    if (n->layer >= 0 && !n->dead &&
         (n->op == SNG_OP_INPUT || part_fn[n->op] == part_matmul || part_fn[n->op] == part_bias))
-      return true;
+      d[n->layer] = true;
   }
-  return false;
+  return d;
 }
 
 static int64_t cost(SngIrGraph *old, int nw, SngPart *mode) {
@@ -348,11 +350,13 @@ enum { EXACT_LIMIT = 12 };   /* 2^12 partition+grad builds at most; beyond: coor
 
 static void resolve_auto(SngJob *job, SngIrGraph *old, int nw, SngPart *mode) {
   int *free_ = sng_alloc(sizeof(int) * (size_t)(old->nlayers + 1)), nfree = 0; /* every layer with a choice */
+  bool *decides = deciding_layers(old);
   for (int i = 0; i < old->nlayers; i++)
     if (mode[i] == SNG_PART_AUTO) {
       mode[i] = SNG_PART_BATCH;
-      if (decides(old, i)) free_[nfree++] = i;
+      if (decides[i]) free_[nfree++] = i;
     }
+  free(decides);
   SngAutoReport *r = &job->autorep;
   r->ran = 1;
   SngPart *m = sng_alloc(sizeof(SngPart) * (size_t)(old->nlayers + 1));

@@ -17,7 +17,15 @@
 
 #include <string.h>
 
+void sng_job_time(SngJob *job, const char *what) {
+  if (!job->timings) return;
+  double now = sng_now();
+  fprintf(job->timings, "  %-10s %8.3f s\n", what, now - job->mark);
+  job->mark = now;
+}
+
 static int after(SngJob *job, SngIrGraph *g, const char *pass, FILE *dump, const char *only) {
+  sng_job_time(job, pass); /* the verifier and the dump below count towards the next pass */
   if (sng_ir_verify(g)) {
     fprintf(stderr, "singac: internal error after pass '%s'\n", pass);
     return -1;

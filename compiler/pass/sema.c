@@ -14,8 +14,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
-#define MAX_BIND 256
+/* Nested layer calls, and names used before their line, are evaluated recursively.  Deeper
+ * than this many calls, or than half the stack (at most STACK_BUDGET bytes), is reported
+ * instead of running out of stack: a long chain of such names would.  The parser stops a
+ * single expression before either (about 5000 calls). */
+#define MAX_EVAL_DEPTH 10000
+#define STACK_BUDGET ((size_t)8 << 20)
 
 typedef struct Binding {       /* one name bound in a net */
   const char *name;
@@ -30,8 +36,12 @@ struct SngLayerCtx {
   SngDiag *d;
   SngIrGraph *g;
   const SngFile *f;
-  Binding bind[MAX_BIND];
-  int nbind;
+  Binding *bind;               /* the net's names in statement order; a statement's are adjacent */
+  int nbind, bcap;
+  SngMap names;                /* name -> 1 + its index in bind */
+  int depth;                   /* tensor() calls in progress */
+  uintptr_t stack_base;        /* frame address where sema began */
+  size_t stack_budget;         /* stack bytes evaluation may take below it */
   int counters[64];            /* per layer kind, for unique names */
   const char *kinds[64];
   int nkinds;
@@ -264,14 +274,30 @@ static const SngPlanData *data_of(SngLayerCtx *c, const SngExpr *e) {
 static int eval_call(SngLayerCtx *c, const SngExpr *e, SngIrNode **out, int nout);
 
 static Binding *find_binding(SngLayerCtx *c, const char *name) {
-  for (int i = 0; i < c->nbind; i++)
-    if (!strcmp(c->bind[i].name, name)) return &c->bind[i];
-  return NULL;
+  intptr_t i = (intptr_t)sng_map_get(&c->names, name);
+  return i ? &c->bind[i - 1] : NULL;
 }
 
-static int eval_stmt(SngLayerCtx *c, const SngStmt *st) {
+static void add_binding(SngLayerCtx *c, Binding b) {
+  if (c->nbind == c->bcap) {
+    c->bcap = c->bcap ? 2 * c->bcap : 64;
+    c->bind = sng_realloc(c->bind, sizeof *c->bind * (size_t)c->bcap);
+  }
+  c->bind[c->nbind++] = b;
+  sng_map_put(&c->names, b.name, (void *)(intptr_t)c->nbind);
+}
+
+/* The bindings of b's statement: bind[*lo .. *hi) (they were added one after another). */
+static void stmt_bindings(const SngLayerCtx *c, const Binding *b, int *lo, int *hi) {
+  *lo = *hi = (int)(b - c->bind);
+  while (*lo > 0 && c->bind[*lo - 1].stmt == b->stmt) --*lo;
+  while (*hi < c->nbind && c->bind[*hi].stmt == b->stmt) ++*hi;
+}
+
+static int eval_stmt(SngLayerCtx *c, const Binding *b) {
+  const SngStmt *st = b->stmt;
   SngIrNode *outs[8] = {0};
-  int n = 0, rc;
+  int n = 0, lo, hi, rc;
   for (const SngName *nm = st->names; nm; nm = nm->next) n++;
   if (n > 8) { /* no layer gives that many */
     sng_diag_error(c->d, st->loc, "%d names are assigned, but a layer gives at most 8 tensors", n);
@@ -279,25 +305,46 @@ static int eval_stmt(SngLayerCtx *c, const SngStmt *st) {
   } else {
     rc = eval_call(c, st->value, outs, n);
   }
-  for (int i = 0; i < c->nbind; i++)
-    if (c->bind[i].stmt == st) {
-      c->bind[i].state = rc ? 3 : 2;
-      c->bind[i].node = rc ? NULL : outs[c->bind[i].index];
-      if (!rc && outs[c->bind[i].index] && !outs[c->bind[i].index]->name)
-        outs[c->bind[i].index]->name = c->bind[i].name;
-    }
+  stmt_bindings(c, b, &lo, &hi);
+  for (int i = lo; i < hi; i++) {
+    c->bind[i].state = rc ? 3 : 2;
+    c->bind[i].node = rc ? NULL : outs[c->bind[i].index];
+    if (!rc && outs[c->bind[i].index] && !outs[c->bind[i].index]->name)
+      outs[c->bind[i].index]->name = c->bind[i].name;
+  }
   return rc;
 }
 
+static SngIrNode *tensor_at(SngLayerCtx *c, const SngExpr *e);
+
+static size_t stack_used(const SngLayerCtx *c) {
+  uintptr_t here = (uintptr_t)__builtin_frame_address(0); /* the real stack, even under ASan */
+  return here < c->stack_base ? c->stack_base - here : here - c->stack_base;
+}
+
 static SngIrNode *tensor(SngLayerCtx *c, const SngExpr *e) {
+  if (c->depth >= MAX_EVAL_DEPTH || stack_used(c) > c->stack_budget) {
+    sng_diag_error(c->d, e->loc, "evaluation nests too deeply here: %d layer calls and names used before their line "
+                   "are pending", c->depth);
+    sng_diag_hint(c->d, "define each name above the lines that use it");
+    return NULL;
+  }
+  c->depth++;
+  SngIrNode *n = tensor_at(c, e);
+  c->depth--;
+  return n;
+}
+
+static SngIrNode *tensor_at(SngLayerCtx *c, const SngExpr *e) {
   if (e->kind == SNG_EX_IDENT) {
     Binding *b = find_binding(c, e->str);
     if (!b) {
       sng_diag_error(c->d, e->loc, "unknown name '%s'", e->str);
-      const char *cand[MAX_BIND];
+      const char **cand = sng_alloc(sizeof *cand * (size_t)(c->nbind + 1));
       for (int i = 0; i < c->nbind; i++) cand[i] = c->bind[i].name;
       const char *s = sng_diag_suggest(e->str, cand, c->nbind);
       if (s) sng_diag_hint(c->d, "did you mean '%s'?", s);
+      free(cand);
       return NULL;
     }
     if (b->state == 1) {
@@ -305,9 +352,10 @@ static SngIrNode *tensor(SngLayerCtx *c, const SngExpr *e) {
       return NULL;
     }
     if (b->state == 0) {
-      for (int i = 0; i < c->nbind; i++)
-        if (c->bind[i].stmt == b->stmt) c->bind[i].state = 1;
-      eval_stmt(c, b->stmt);
+      int lo, hi;
+      stmt_bindings(c, b, &lo, &hi);
+      for (int i = lo; i < hi; i++) c->bind[i].state = 1;
+      eval_stmt(c, b);
     }
     return b->node; /* NULL when its statement failed: that error is already reported */
   }
@@ -319,6 +367,16 @@ static SngIrNode *tensor(SngLayerCtx *c, const SngExpr *e) {
   return NULL;
 }
 
+/* apart from eval_call, whose frame every nesting level pays for */
+__attribute__((noinline)) static int unknown_layer(SngLayerCtx *c, const SngExpr *e) {
+  sng_diag_error(c->d, e->loc, "unknown layer '%s'", e->str);
+  const char *cand[64];
+  for (int i = 0; i < sng_std_nlayers && i < 64; i++) cand[i] = sng_std_layers[i].name;
+  const char *s = sng_diag_suggest(e->str, cand, sng_std_nlayers);
+  if (s) sng_diag_hint(c->d, "did you mean '%s'?", s);
+  return -1;
+}
+
 static int eval_call(SngLayerCtx *c, const SngExpr *e, SngIrNode **out, int nout) {
   if (e->kind != SNG_EX_CALL) { /* a name: an alias of another tensor */
     if (nout != 1) {
@@ -328,14 +386,7 @@ static int eval_call(SngLayerCtx *c, const SngExpr *e, SngIrNode **out, int nout
     return (out[0] = tensor(c, e)) ? 0 : -1;
   }
   const SngLayer *l = sng_std_layer_find(e->str);
-  if (!l) {
-    sng_diag_error(c->d, e->loc, "unknown layer '%s'", e->str);
-    const char *cand[64];
-    for (int i = 0; i < sng_std_nlayers && i < 64; i++) cand[i] = sng_std_layers[i].name;
-    const char *s = sng_diag_suggest(e->str, cand, sng_std_nlayers);
-    if (s) sng_diag_hint(c->d, "did you mean '%s'?", s);
-    return -1;
-  }
+  if (!l) return unknown_layer(c, e);
   if (l->nout != nout) {
     sng_diag_error(c->d, e->loc, "%s() gives %d tensor%s, but %d name%s assigned", l->name, l->nout,
                    l->nout == 1 ? "" : "s", nout, nout == 1 ? " is" : "s are");
@@ -415,7 +466,6 @@ static void build_net(SngLayerCtx *c, const SngDecl *net) {
     if (p != -2) c->part = (SngPart)p;
   }
   const SngStmt *loss = NULL, *metric = NULL;
-  bool full = false;
   for (const SngStmt *st = net->body; st; st = st->next) {
     if (st->kind == SNG_ST_ASSIGN) {
       int i = 0;
@@ -429,12 +479,7 @@ static void build_net(SngLayerCtx *c, const SngDecl *net) {
           sng_lctx_again(c, nm->loc, first->loc, what);
           continue;
         }
-        if (c->nbind == MAX_BIND) { /* documented limit (docs/language.md), reported once a net */
-          if (!full) sng_diag_error(c->d, nm->loc, "too many names in net '%s': at most %d", net->name, MAX_BIND);
-          full = true;
-          break;
-        }
-        c->bind[c->nbind++] = (Binding){nm->name, st, i, NULL, 0};
+        add_binding(c, (Binding){nm->name, st, i, NULL, 0});
       }
     } else if (st->kind == SNG_ST_KEYWORD && !strcmp(st->head, "loss")) {
       if (loss) {
@@ -531,6 +576,11 @@ int sng_pass_sema(SngJob *job, const SngFile *f, SngDiag *d) {
   int before = sng_diag_errors(d);
   SngLayerCtx *c = sng_calloc(1, sizeof *c);
   c->job = job, c->d = d, c->f = f;
+  c->stack_base = (uintptr_t)__builtin_frame_address(0);
+  struct rlimit rl;
+  c->stack_budget = STACK_BUDGET;
+  if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 2 < STACK_BUDGET)
+    c->stack_budget = (size_t)rl.rlim_cur / 2;
   job->source = sng_arena_strdup(job->arena, f->path);
   for (const SngDecl *x = f->decls; x; x = x->next)
     if (x->kind == SNG_DECL_IMPORT || x->kind == SNG_DECL_BLOCK)
@@ -560,6 +610,8 @@ int sng_pass_sema(SngJob *job, const SngFile *f, SngDiag *d) {
     build_net(c, net);
     sng_sema_rates(c, upd, job);
   }
+  sng_map_free(&c->names);
+  free(c->bind);
   free(c);
   return sng_diag_errors(d) > before ? -1 : 0;
 }

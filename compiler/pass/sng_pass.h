@@ -41,7 +41,12 @@ typedef struct SngJob {
   SngPlanSlice *slices;           /* place.c: every parameter cut into slices owned by servers */
   int nslices;
   SngAutoReport autorep;
+  FILE *timings;                  /* seconds per stage and pass go here (singac --time), or NULL */
+  double mark;                    /* sng_now() when the current stage began */
 } SngJob;
+
+/* With job->timings set: prints "  <what> <seconds since the last mark>" and moves the mark. */
+void sng_job_time(SngJob *job, const char *what);
 
 SngJob *sng_job_new(void);
 void sng_job_free(SngJob *job);

@@ -133,6 +133,58 @@ void sng_arena_free(SngArena *a) {
   free(a);
 }
 
+/* ---- hash map ---- */
+static uint64_t hash_key(const SngMap *m, const void *key) {
+  if (m->ptr_keys) { /* splitmix64 finaliser over the address */
+    uint64_t h = (uint64_t)(uintptr_t)key;
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9u;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebu;
+    return h ^ (h >> 31);
+  }
+  uint64_t h = 1469598103934665603u; /* FNV-1a */
+  for (const unsigned char *s = key; *s; s++) h = (h ^ *s) * 1099511628211u;
+  return h;
+}
+
+/* the slot that holds key, or the empty slot where it would go; cap is a power of two */
+static size_t map_slot(const SngMap *m, const void **keys, size_t cap, const void *key) {
+  size_t i = (size_t)hash_key(m, key) & (cap - 1);
+  while (keys[i] && (m->ptr_keys ? keys[i] != key : strcmp(keys[i], key) != 0)) i = (i + 1) & (cap - 1);
+  return i;
+}
+
+void *sng_map_get(const SngMap *m, const void *key) {
+  if (!m->cap) return NULL;
+  size_t i = map_slot(m, m->keys, m->cap, key);
+  return m->keys[i] ? m->vals[i] : NULL;
+}
+
+void sng_map_put(SngMap *m, const void *key, void *val) {
+  SNG_ASSERT(key && val);
+  if (2 * (m->len + 1) > m->cap) { /* at most half full: probes stay short */
+    size_t cap = m->cap ? 2 * m->cap : 16;
+    const void **keys = sng_calloc(cap, sizeof *keys);
+    void **vals = sng_calloc(cap, sizeof *vals);
+    for (size_t i = 0; i < m->cap; i++)
+      if (m->keys[i]) {
+        size_t j = map_slot(m, keys, cap, m->keys[i]);
+        keys[j] = m->keys[i], vals[j] = m->vals[i];
+      }
+    free(m->keys);
+    free(m->vals);
+    m->keys = keys, m->vals = vals, m->cap = cap;
+  }
+  size_t i = map_slot(m, m->keys, m->cap, key);
+  if (!m->keys[i]) m->keys[i] = key, m->len++;
+  m->vals[i] = val;
+}
+
+void sng_map_free(SngMap *m) {
+  free(m->keys);
+  free(m->vals);
+  *m = (SngMap){.ptr_keys = m->ptr_keys};
+}
+
 /* ---- buffers ---- */
 void sng_buf_put(SngBuf *b, const void *p, size_t n) {
   if (b->len + n > b->cap) {
@@ -143,6 +195,21 @@ void sng_buf_put(SngBuf *b, const void *p, size_t n) {
   }
   if (n) memcpy(b->data + b->len, p, n);
   b->len += n;
+}
+void sng_buf_printf(SngBuf *b, const char *fmt, ...) {
+  char small[128];
+  va_list ap, ap2;
+  va_start(ap, fmt);
+  va_copy(ap2, ap);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n >= (int)sizeof small) {
+    char *big = sng_alloc((size_t)n + 1);
+    vsnprintf(big, (size_t)n + 1, fmt, ap2);
+    sng_buf_put(b, big, (size_t)n);
+    free(big);
+  } else if (n > 0) sng_buf_put(b, small, (size_t)n);
+  va_end(ap2);
 }
 /* x86-64 and every target we run on is little-endian; the format is defined as LE. */
 void sng_buf_put_u8(SngBuf *b, uint8_t v) { sng_buf_put(b, &v, 1); }

@@ -44,6 +44,23 @@ char *sng_arena_strndup(SngArena *a, const char *s, size_t n);
 char *sng_arena_printf(SngArena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sng_arena_free(SngArena *a);
 
+/* ---- hash map: open addressing; keys are strings, or pointers compared as such ----
+ *   SngMap m = {0};                      // string keys; {.ptr_keys = true}: pointer identity
+ *   sng_map_put(&m, "h1", node);         // insert or replace; the key is not copied
+ *   SngIrNode *n = sng_map_get(&m, "h1"); // NULL when absent
+ *   sng_map_free(&m);
+ * Values are pointers; NULL cannot be stored (get could not tell it from absent): store an
+ * index as (void *)(intptr_t)(i + 1). */
+typedef struct SngMap {
+  const void **keys;           /* cap slots, NULL = empty */
+  void **vals;
+  size_t len, cap;             /* cap: 0 or a power of two, at least twice len */
+  int ptr_keys;                /* set before the first put: keys are compared as pointers */
+} SngMap;
+void *sng_map_get(const SngMap *m, const void *key);
+void sng_map_put(SngMap *m, const void *key, void *val);
+void sng_map_free(SngMap *m);   /* keeps ptr_keys: the map can be used again */
+
 /* ---- growable byte buffer (little-endian writer) ---- */
 typedef struct SngBuf { uint8_t *data; size_t len, cap; } SngBuf;
 void sng_buf_put(SngBuf *b, const void *p, size_t n);
@@ -55,6 +72,7 @@ void sng_buf_put_i64(SngBuf *b, int64_t v);
 void sng_buf_put_f64(SngBuf *b, double v);
 void sng_buf_put_str(SngBuf *b, const char *s);   /* u32 length + bytes; NULL as length 0xffffffff */
 void sng_buf_put_blob(SngBuf *b, const void *p, size_t n); /* u64 length + bytes */
+void sng_buf_printf(SngBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3))); /* text, no NUL */
 void sng_buf_free(SngBuf *b);
 
 /* ---- bounds-checked reader: a short or bad read sets err and returns zeroes ---- */

@@ -237,11 +237,17 @@ static void init_param(SngGroup *g, int i) {
     else if (pp->init == SNG_PINIT_GAUSSIAN) v = pp->init_a + pp->init_b * sng_rng_gaussian(&rng);
     q->value[k] = (float)v;
   }
-  for (int s = 0; s < g->p->nslices; s++)
-    if (g->p->slices[s].param == i) {
-      if (!q->nslices) q->slice0 = s;
-      q->nslices++;
-    }
+}
+
+/* each parameter's slices, in one pass over them (a scan per parameter was quadratic) */
+static void find_slices(SngGroup *g) {
+  for (int s = 0; s < g->p->nslices; s++) {
+    int i = g->p->slices[s].param;
+    if (i < 0 || i >= g->p->nparams) continue; /* the plan validator rejects these */
+    GParam *q = &g->par[i];
+    if (!q->nslices) q->slice0 = s;
+    q->nslices++;
+  }
 }
 
 /* who shares each parameter, and where the stub sums their gradients */
@@ -282,6 +288,7 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
   g->values = sng_calloc((size_t)p->nparams + 1, sizeof *g->values);
   g->par = sng_calloc((size_t)p->nparams + 1, sizeof *g->par);
   for (int i = 0; i < p->nparams; i++) init_param(g, i);
+  find_slices(g);
   /* bridge channels and their sizes */
   int nch = 0;
   for (int k = 0; k < p->ngraphs; k++)

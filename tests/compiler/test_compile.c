@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "sng_lower.h"
+#include "planutil.h"
 #include "testutil.h"
 
 static char dir[256];
@@ -114,41 +115,11 @@ Test(compile, memory_plan_never_overlaps_live_tensors) {
   SngPlan *p = compile(source(mlp, NULL), &msgs, NULL);
   cr_assert_not_null(p, "%s", msgs);
   const SngPlanGraph *g = &p->graphs[0];
-  int nt = g->ntensors;
-  int *def = calloc((size_t)nt, sizeof(int)), *last = calloc((size_t)nt, sizeof(int));
-  int64_t total = 0;
-  for (int t = 0; t < nt; t++) def[t] = -1, last[t] = -1;
-  for (int i = 0; i < g->nops; i++) {
-    const SngPlanOp *o = &g->ops[i];
-    for (int j = 0; j < o->nin; j++) last[o->in[j]] = i;
-    for (int j = 0; j < o->nout; j++) def[o->out[j]] = i, last[o->out[j]] = last[o->out[j]] > i ? last[o->out[j]] : i;
-  }
-  for (int t = 0; t < nt; t++) {
-    const SngPlanTensor *x = &g->tensors[t];
-    if (x->kind == SNG_TENSOR_GRAD || t == g->loss || t == g->metric) last[t] = g->nops;
-    if (x->kind == SNG_TENSOR_INPUT) def[t] = -1;
-  }
-  for (int a = 0; a < nt; a++) {
-    const SngPlanTensor *x = &g->tensors[a];
-    if (x->offset < 0) continue;
-    int64_t xs = 4;
-    for (int k = 0; k < x->rank; k++) xs *= x->dims[k];
-    total += xs;
-    cr_expect_leq(x->offset + xs, g->arena_bytes);
-    for (int b = a + 1; b < nt; b++) {
-      const SngPlanTensor *y = &g->tensors[b];
-      if (y->offset < 0) continue;
-      int64_t ys = 4;
-      for (int k = 0; k < y->rank; k++) ys *= y->dims[k];
-      int live_together = !(last[a] < def[b] || last[b] < def[a]);
-      int share = x->offset < y->offset + ys && y->offset < x->offset + xs;
-      cr_expect(!(live_together && share), "%s and %s overlap", x->name, y->name);
-    }
-  }
+  int64_t total;
+  char why[256];
+  cr_expect_eq(plan_overlap(g, &total, why, sizeof why), 0, "%s", why);
   cr_expect_lt(g->arena_bytes, total, "memory is reused (%lld of %lld bytes)", (long long)g->arena_bytes,
                (long long)total);
-  free(def);
-  free(last);
   sng_plan_free(p);
   free(msgs);
 }

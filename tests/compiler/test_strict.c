@@ -329,15 +329,14 @@ Test(strict, wd_mult_negative) {
 
 /* ---- limits of a net ---- */
 
-Test(strict, name_limit_reported_once) {
+Test(strict, names_in_a_net_have_no_limit) {
   static char text[1 << 15];
   int k = snprintf(text, sizeof text, "%snet m {\n  x, y = input(d)\n", DATA("8"));
   for (int i = 0; i < 300; i++) k += snprintf(text + k, sizeof text - (size_t)k, "  h%d = relu(x)\n", i);
   snprintf(text + k, sizeof text - (size_t)k, "  loss softmax_cross_entropy(dense(x, 3), y)\n}\n" TRAIN);
   Result r = run(text);
-  cr_expect_null(r.plan);
-  cr_expect_eq(r.errors, 1, "one error for the net, not one per name past the limit:\n%s", r.msgs);
-  cr_expect(has_line(r.msgs, "t.sng:262:3: error: too many names in net 'm': at most 256"), "%s", r.msgs);
+  cr_expect_not_null(r.plan, "%s", r.msgs);
+  cr_expect_eq(r.errors, 0, "300 names in one net are fine (there was a limit of 256):\n%s", r.msgs);
   done(&r);
 }
 

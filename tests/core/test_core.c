@@ -212,3 +212,52 @@ Test(alloc, out_of_memory_is_status_1_with_a_message) {
   cr_assert(strstr(err, "singa: out of memory: cannot allocate ") && strstr(err, "for a batch of 64 images"), "%s",
             err);
 }
+
+Test(map, put_get_replace_and_grow) {
+  SngMap m = {0};
+  cr_expect_null(sng_map_get(&m, "absent"), "an empty map has nothing");
+  enum { N = 20000 };
+  char (*keys)[16] = malloc(N * sizeof *keys);
+  for (int i = 0; i < N; i++) {
+    snprintf(keys[i], sizeof keys[i], "h%d", i);
+    sng_map_put(&m, keys[i], &keys[i]);
+  }
+  cr_expect_eq(m.len, N);
+  for (int i = 0; i < N; i++) cr_assert_eq(sng_map_get(&m, keys[i]), &keys[i]);
+  cr_expect_null(sng_map_get(&m, "h20000"));
+  sng_map_put(&m, "h7", keys[9]); /* a key equal as a string replaces the value */
+  cr_expect_eq(sng_map_get(&m, keys[7]), keys[9]);
+  cr_expect_eq(m.len, N);
+  sng_map_free(&m);
+  cr_expect_null(sng_map_get(&m, "h1"));
+  free(keys);
+}
+
+Test(map, pointer_keys_are_identities) {
+  SngMap m = {.ptr_keys = true};
+  char a[] = "same", b[] = "same"; /* equal strings, different objects */
+  sng_map_put(&m, a, (void *)(intptr_t)1);
+  sng_map_put(&m, b, (void *)(intptr_t)2);
+  cr_expect_eq(m.len, 2);
+  cr_expect_eq((intptr_t)sng_map_get(&m, a), 1);
+  cr_expect_eq((intptr_t)sng_map_get(&m, b), 2);
+  int many[5000];
+  for (int i = 0; i < 5000; i++) sng_map_put(&m, &many[i], &many[4999 - i]);
+  for (int i = 0; i < 5000; i++) cr_assert_eq(sng_map_get(&m, &many[i]), &many[4999 - i]);
+  sng_map_free(&m);
+  cr_expect(m.ptr_keys, "free keeps the kind of keys");
+  cr_expect_null(sng_map_get(&m, a));
+}
+
+Test(buf, printf_appends_text_of_any_length) {
+  SngBuf b = {0};
+  sng_buf_printf(&b, "%s(%d,", "relu", 7);
+  char big[300];
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = 0;
+  sng_buf_printf(&b, "%s)", big); /* longer than the helper's stack buffer */
+  cr_assert_eq(b.len, 7 + 299 + 1);
+  cr_expect(!memcmp(b.data, "relu(7,xxx", 10));
+  cr_expect_eq(b.data[b.len - 1], ')');
+  sng_buf_free(&b);
+}
