@@ -100,7 +100,7 @@ SngExec *sng_exec_new(const SngPlan *p, int graph, SngJit *jit, float *const *pa
     for (int j = 0; j < o->nout; j++) in->ptrs[o->nin + j] = e->tptr[o->out[j]];
     if (o->op == SNG_OP_KERNEL) {
       const SngPlanKernel *k = &p->kernels[o->kernel];
-      if (k->nscalars > 16) {
+      if (k->nscalars > SNG_PLAN_MAX_SCALARS) { /* (the plan reader refuses these) */
         fail(err, errlen, "plan: kernel %s takes %lld runtime scalars", k->symbol, k->nscalars);
         goto fail_last;
       }
@@ -150,7 +150,7 @@ void sng_exec_free(SngExec *e) {
   free(e);
 }
 
-static const float no_scalars[16] = {0}; /* worker kernels take no runtime scalars */
+static const float no_scalars[SNG_PLAN_MAX_SCALARS] = {0}; /* worker kernels take no runtime scalars */
 
 void sng_exec_run(SngExec *e, int phase, void (*on_param)(void *ctx, int param), void *ctx) {
   for (int i = 0; i < e->ncode; i++) {

@@ -111,6 +111,14 @@ static inline long long sng_plan_end(int64_t a, int64_t b) {
 int sng_plan_check_units(const SngPlanCtx *c, const SngPlan *p);
 int sng_plan_check_bridges(const SngPlanCtx *c, const SngPlan *p);
 int sng_plan_check_slices(const SngPlanCtx *c, const SngPlan *p);
+/* One op against the rule of its op code (shapes.c): counts, attributes, tensor sizes.  Its
+ * tensor indices must already be known to be in range.  what names it ("graph 0 op 3 (h)"). */
+int sng_plan_check_op_shape(const SngPlanCtx *c, const SngPlan *p, const SngPlanGraph *g,
+                            const SngPlanOp *o, const char *what);
+/* Parameter pieces (pieces.c): in each graph at most one PARAM and one GRAD tensor per param,
+ * alike, released by a training op; across graphs the pieces of a param are all whole
+ * (replicas) or tile it along one dimension. */
+int sng_plan_check_pieces(const SngPlanCtx *c, const SngPlan *p);
 /* Everything: walkable, fields, then the whole-plan checks.  name is the file for the decoder
  * ("<file>: invalid plan: ..."), NULL for sng_plan_validate. */
 int sng_plan_check(const SngPlan *p, const char *name, char *err, size_t errlen);

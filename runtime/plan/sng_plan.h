@@ -29,6 +29,8 @@
 
 #define SNG_PLAN_MAGIC "SNGPLAN"   /* 8 bytes with the NUL */
 #define SNG_PLAN_VERSION 2u
+#define SNG_PLAN_ALIGN 64          /* arena offsets are multiples of this (the JIT's loads assume it) */
+#define SNG_PLAN_MAX_SCALARS 16    /* runtime scalars a kernel may take */
 
 #include "sng_ops.h"
 
