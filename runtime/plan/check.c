@@ -68,30 +68,20 @@ static const char *must(const SngPlanField *f, char *buf, size_t n) {
 static int check_rec(const SngPlanCtx *c, const SngPlanRec *rec, const void *obj,
                      const char *path);
 
-/* The path of a sub record: "graph 0" + "tensor 2 (h)" */
-static void sub_path(char *out, size_t n, const char *path, const SngPlanRec *sub, int64_t k,
-                     const void *obj) {
-  const char *name = sng_plan_rec_name(sub, obj);
-  int m = snprintf(out, n, "%s%s%s", path, *path ? " " : "", sub->label);
-  if (m < 0 || (size_t)m >= n) return;
-  if (k >= 0) m += snprintf(out + m, n - (size_t)m, " %lld", (long long)k);
-  if (name && m >= 0 && (size_t)m < n) snprintf(out + m, n - (size_t)m, " (%s)", name);
-}
-
 static int check_field(const SngPlanCtx *c, const SngPlanField *f, const void *obj,
                        const char *path) {
   const char *sep = *path ? ": " : "";
   char sub[256], why[64];
   int64_t n = sng_plan_field_used(f, obj);
   if (f->type == FT_REC) {
-    sub_path(sub, sizeof sub, path, f->sub, -1, sng_plan_field_ptr(f, obj));
+    sng_plan_sub_path(sub, sizeof sub, path, f->sub, -1, sng_plan_field_ptr(f, obj));
     return check_rec(c, f->sub, sng_plan_field_ptr(f, obj), sub);
   }
   if (f->type == FT_LIST) {
     const char *p = pointee(f, obj);
     for (int64_t k = 0; k < n; k++) {
       const void *e = p + k * f->sub->size;
-      sub_path(sub, sizeof sub, path, f->sub, k, e);
+      sng_plan_sub_path(sub, sizeof sub, path, f->sub, k, e);
       if (check_rec(c, f->sub, e, sub)) return SNG_EFORMAT;
     }
     return SNG_OK;

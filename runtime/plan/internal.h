@@ -76,6 +76,10 @@ int64_t sng_plan_field_int(const SngPlanField *f, const void *obj, int k);
 /* The name of an element of rec ("?" for a NULL name), or NULL if rec has no name field. */
 const char *sng_plan_rec_name(const SngPlanRec *rec, const void *obj);
 
+/* The path of element k (-1: an embedded record) of sub inside path: "graph 0" + "tensor 2 (h)". */
+void sng_plan_sub_path(char *out, size_t n, const char *path, const SngPlanRec *sub, int64_t k,
+                       const void *obj);
+
 /* ---- the codec (codec.c) ---- */
 
 /* Writes / reads the fields of rec at obj that belong in section (-1: every field).  A short or
