@@ -210,6 +210,35 @@ static const Rule rules[SNG_OP__COUNT] = {
   [SNG_OP_KERNEL] = {-1, -1, kernel},
 };
 
+/* The arena bytes of tensor t, or false for a PARAM tensor (it lives in parameter memory). */
+static bool span(const SngPlanGraph *g, int32_t t, int64_t *lo, int64_t *hi) {
+  const SngPlanTensor *x = &g->tensors[t];
+  if (x->kind == SNG_TENSOR_PARAM) return false;
+  *lo = x->offset, *hi = x->offset + 4 * sng_plan_numel(x->rank, x->dims);
+  return true;
+}
+
+/* No output shares memory with an input: the C kernels copy with memcpy and hand sgemm
+ * restrict-like operands.  A KERNEL op may update a buffer in place (the same bytes exactly:
+ * elementwise code reads each element before writing it), never a partial overlap. */
+static int check_alias(const OpCtx *x) {
+  const SngPlanOp *o = x->o;
+  for (int j = 0; j < o->nout; j++)
+    for (int k = 0; k < o->nin; k++) {
+      int64_t a0, a1, b0, b1;
+      bool same = o->in[k] == o->out[j];
+      bool arena = span(x->g, o->in[k], &a0, &a1) && span(x->g, o->out[j], &b0, &b1);
+      if (!same && !(arena && a0 < b1 && b0 < a1)) continue;
+      if (o->op == SNG_OP_KERNEL && (same || (a0 == b0 && a1 == b1))) continue;
+      char bi[160], bo[160];
+      snprintf(bi, sizeof bi, "input %d (tensor %d, %s)", k, o->in[k], str(x->g->tensors[o->in[k]].name));
+      snprintf(bo, sizeof bo, "output %d (tensor %d, %s)", j, o->out[j], str(x->g->tensors[o->out[j]].name));
+      return sng_plan_bad(x->c, "%s: %s and %s share memory%s", x->what, bo, bi,
+                          o->op == SNG_OP_KERNEL ? " (a kernel may only update a buffer exactly in place)" : "");
+    }
+  return SNG_OK;
+}
+
 int sng_plan_check_op_shape(const SngPlanCtx *c, const SngPlan *p, const SngPlanGraph *g,
                             const SngPlanOp *o, const char *what) {
   const Rule *r = &rules[o->op];   /* the op code is in range (fields.def ENUM) */
@@ -225,5 +254,5 @@ int sng_plan_check_op_shape(const SngPlanCtx *c, const SngPlan *p, const SngPlan
                         what, sng_plan_op_name(o->op), o->nin, o->nout, r->nin < 0 ? ">= " : "",
                         r->nin < 0 ? 1 : r->nin, r->nout);
   OpCtx x = {c, p, g, o, what};
-  return r->check(&x);
+  return r->check(&x) || check_alias(&x) ? SNG_EFORMAT : SNG_OK;
 }

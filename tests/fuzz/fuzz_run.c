@@ -15,6 +15,11 @@
  * (scripts/fuzz.sh compiles the .sng files of tests/fuzz/seeds there).  Everything else in the plan is
  * the fuzzer's.  Plans that would need more than a small memory budget are decoded and
  * validated but not run (a resource limit, not a fault).
+ *
+ * Mutations: half are libFuzzer's byte mutations; the other half decode the plan and set one
+ * to three of its fields (sng_plan_each_field) to a value near the old one, 0, -1, huge, or
+ * another field's value, and re-encode it, so the validator sees plans that are wrong in one
+ * relation rather than undecodable bytes.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -26,6 +31,8 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t n);
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned seed);
 
 enum { MAX_SEED_KERNELS = 256 };
 static SngPlanKernel seed_kernels[MAX_SEED_KERNELS];
@@ -110,7 +117,8 @@ static long decoded, ran, stepped;   /* printed at powers of two of `ran` */
 
 static void run(const SngPlan *p) {
   char err[512];
-  if (!(++ran & (ran - 1)))
+  ran++;
+  if (!(ran & (ran - 1)))
     fprintf(stderr, "fuzz_run: %ld plans accepted, %ld run, %ld trained two steps\n", decoded, ran, stepped);
   SngGroup *g = sng_group_new(p, err, sizeof err);
   if (!g) return;   /* refused with a message (e.g. units not in the order this runtime wants) */
@@ -123,6 +131,72 @@ static void run(const SngPlan *p) {
   stepped++;
   sng_group_free(g);
   free(x), free(y);
+}
+
+/* ---- structure-aware mutation ---- */
+
+typedef struct Pick {
+  SngRng *rng;
+  long target, at;          /* the numeric element to change; elements seen so far */
+  int64_t other;            /* some other element's value, for the copy mutation */
+} Pick;
+
+static int64_t new_value(SngRng *r, int64_t old, int64_t other) {
+  switch (sng_rng_below(r, 9)) {
+  case 0: return 0;
+  case 1: return -1;
+  case 2: return old + 1;
+  case 3: return old - 1;
+  case 4: return old * 2;
+  case 5: return other;
+  case 6: return (int64_t)sng_rng_below(r, 64);
+  case 7: return INT32_MAX;
+  default: return old + other;
+  }
+}
+
+static int pick_field(void *ctx, const SngPlanFieldRef *f) {
+  Pick *k = ctx;
+  if (f->type == SNG_FIELD_STR || f->type == SNG_FIELD_BLOB) return 0;
+  int64_t v = 0;
+  if (f->type == SNG_FIELD_I32) v = *(int32_t *)f->value;
+  else if (f->type == SNG_FIELD_I64 || f->type == SNG_FIELD_U64) memcpy(&v, f->value, 8);
+  if (k->at++ != k->target) {
+    if (v && !sng_rng_below(k->rng, 8)) k->other = v;
+    return 0;
+  }
+  int64_t w = new_value(k->rng, v, k->other);
+  if (f->type == SNG_FIELD_I32 || f->type == SNG_FIELD_U32) *(int32_t *)f->value = (int32_t)w;
+  else if (f->type == SNG_FIELD_F64) *(double *)f->value = (double)w;
+  else memcpy(f->value, &w, 8);
+  return 1;
+}
+
+static int count_field(void *ctx, const SngPlanFieldRef *f) {
+  *(long *)ctx += f->type != SNG_FIELD_STR && f->type != SNG_FIELD_BLOB;
+  return 0;
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned seed) {
+  SngRng rng;
+  sng_rng_seed(&rng, seed);
+  if (size < 32 || sng_rng_below(&rng, 2)) return LLVMFuzzerMutate(data, size, max);
+  sng_fuzz_fixup(data, size);
+  char err[512];
+  SngPlan *p = sng_plan_decode(data, size, err, sizeof err);
+  if (!p) return LLVMFuzzerMutate(data, size, max);
+  long n = 0;
+  sng_plan_each_field(p, count_field, &n);
+  for (int m = 1 + (int)sng_rng_below(&rng, 3); m > 0 && n > 0; m--) {
+    Pick k = {&rng, (long)sng_rng_below(&rng, (uint64_t)n), 0, 1};
+    sng_plan_each_field(p, pick_field, &k);
+  }
+  SngBuf b = {0};
+  size_t out = size;
+  if (!sng_plan_encode(p, &b) && b.len <= max) memcpy(data, b.data, out = b.len);
+  sng_buf_free(&b);
+  sng_plan_free(p);
+  return out;
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t n) {
