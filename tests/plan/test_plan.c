@@ -686,7 +686,7 @@ static void bad_tiling(SngPlan *p) { p->graphs[1].tensors[1].start[1] = 0, p->gr
 static void bad_test_only_release(SngPlan *p) { o0(p, 6)->phase = SNG_PHASE_FWD_TEST; }
 static void bad_bridge_phase(SngPlan *p) { send_op(p)->phase = SNG_PHASE_FWD_TRAIN; }
 static void bad_bridge_channel_big(SngPlan *p) { send_op(p)->iattr[0] = 1000000000; o0(p, 1)->iattr[0] = 1000000000; }
-static void bad_alias(SngPlan *p) { t0(p, 9)->offset = 192; }
+static void bad_alias(SngPlan *p) { t0(p, 9)->offset = 192, p->graphs[0].arena_bytes = 448; }
 static void bad_loss_kind(SngPlan *p) { p->graphs[0].loss = 0; }
 /* each worker first waits for the other's send: graph 0 receives channel 0 before sending 1,
  * graph 1 receives channel 1 before sending 0 */

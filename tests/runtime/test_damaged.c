@@ -142,7 +142,7 @@ static int damage_one(void *ctx, const SngPlanFieldRef *f) {
   return 0;
 }
 
-Test(damaged, every_field_refused_or_harmless, .init = make_data, .fini = drop_data, .timeout = 300) {
+Test(damaged, every_field_refused_or_harmless, .init = make_data, .fini = drop_data, .timeout = 3600) {
   const char *seeds[] = {"one", "feature2", "mixed3"};
   const char *all = getenv("SNG_DAMAGED_ALL");
   int fields = 0, plans = 0, refused = 0, accepted = 0, ran = 0;
