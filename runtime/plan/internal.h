@@ -91,6 +91,16 @@ void sng_plan_get(SngReader *r, SngArena *a, const SngPlanRec *rec, void *obj, i
 
 typedef struct SngPlanCtx { const char *name; char *err; size_t errlen; } SngPlanCtx;
 
+/* What a message is about: "graph 0 op 3 (h)", formatted only when a message needs it, so
+ * that checking a 100k-op plan formats nothing. */
+typedef struct SngPlanWhat {
+  const char *rec;           /* "op", "tensor" */
+  int32_t graph, index;
+  const char *name;          /* may be NULL: "?" */
+  char buf[200];
+} SngPlanWhat;
+const char *sng_plan_what(SngPlanWhat *w);
+
 /* Writes "<name>: <fmt...>" into err (err may be NULL or errlen 0). */
 void sng_plan_errf(char *err, size_t errlen, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -118,7 +128,7 @@ int sng_plan_check_slices(const SngPlanCtx *c, const SngPlan *p);
 /* One op against the rule of its op code (shapes.c): counts, attributes, tensor sizes.  Its
  * tensor indices must already be known to be in range.  what names it ("graph 0 op 3 (h)"). */
 int sng_plan_check_op_shape(const SngPlanCtx *c, const SngPlan *p, const SngPlanGraph *g,
-                            const SngPlanOp *o, const char *what);
+                            const SngPlanOp *o, SngPlanWhat *what);
 /* Parameter pieces (pieces.c): in each graph at most one PARAM and one GRAD tensor per param,
  * alike, released by a training op; across graphs the pieces of a param are all whole
  * (replicas) or tile it along one dimension. */
