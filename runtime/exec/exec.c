@@ -118,12 +118,20 @@ SngExec *sng_exec_new(const SngPlan *p, int graph, SngJit *jit, float *const *pa
       fail(err, errlen, "plan: op %s (code %lld) has no kernel in this runtime", o->name, o->op);
       goto fail_last;
     }
-    int nrel = 0;
-    in->release = sng_alloc(sizeof(int) * (size_t)(p->nparams + 1));
-    for (int q = 0; q < p->nparams; q++)
-      if (last[q] == i) in->release[nrel++] = q;
-    in->release[nrel] = -1;
+    in->release = NULL;   /* filled below, in one pass over the parameters */
   }
+  /* each op's released parameters, -1 terminated: counted, then placed (O(ops + params)) */
+  int *nrel = sng_calloc((size_t)g->nops + 1, sizeof *nrel);
+  for (int q = 0; q < p->nparams; q++)
+    if (last[q] >= 0) nrel[last[q]]++;
+  for (int i = 0; i < g->nops; i++) {
+    e->code[i].release = sng_alloc(sizeof(int) * (size_t)(nrel[i] + 1));
+    e->code[i].release[nrel[i]] = -1;
+    nrel[i] = 0;
+  }
+  for (int q = 0; q < p->nparams; q++)
+    if (last[q] >= 0) e->code[last[q]].release[nrel[last[q]]++] = q;
+  free(nrel);
   free(last);
   free(fns);
   return e;

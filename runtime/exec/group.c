@@ -233,11 +233,15 @@ static void init_param(SngGroup *g, int i) {
     else if (pp->init == SNG_PINIT_GAUSSIAN) v = pp->init_a + pp->init_b * sng_rng_gaussian(&rng);
     q->value[k] = (float)v;
   }
-  for (int s = 0; s < g->p->nslices; s++)
-    if (g->p->slices[s].param == i) {
-      if (!q->nslices) q->slice0 = s;
-      q->nslices++;
-    }
+}
+
+/* each parameter's run of slices (the plan reader checked they come in parameter order) */
+static void find_slices(SngGroup *g) {
+  for (int s = g->p->nslices - 1; s >= 0; s--) {
+    GParam *q = &g->par[g->p->slices[s].param];
+    q->slice0 = s;
+    q->nslices++;
+  }
 }
 
 /* who shares each parameter, and where the stub sums their gradients */
@@ -278,6 +282,7 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
   g->values = sng_calloc((size_t)p->nparams + 1, sizeof *g->values);
   g->par = sng_calloc((size_t)p->nparams + 1, sizeof *g->par);
   for (int i = 0; i < p->nparams; i++) init_param(g, i);
+  find_slices(g);
   /* bridge channels and their sizes */
   int nch = 0;
   for (int k = 0; k < p->ngraphs; k++)

@@ -5,8 +5,8 @@
  * A synthetic chain of L layers over two workers is built: per layer and worker a MATMUL, an
  * in-place KERNEL, a backward MATMUL into the layer's gradient, and a bridge from worker 0 to
  * worker 1, with one parameter and one slice per layer (8L ops, 8L tensors in all).  The
- * validation of 12.5k layers (100k ops) must take well under a second, and its time at 2N is
- * printed next to N's so a quadratic check shows as a factor of 4.
+ * validation of 12.5k layers (100k ops) must take well under a second; the times at 50k, 100k,
+ * 200k and 400k ops are printed, so a quadratic check shows as factors of 4.
  */
 #include "sng_plan.h"
 
@@ -117,9 +117,13 @@ static double validate_seconds(int L) {
 
 Test(plan_scale, validate_100k_ops_is_fast_and_linear, .timeout = 120) {
   int L = 12500;   /* 8L = 100k ops */
-  double t1 = validate_seconds(L), t2 = validate_seconds(2 * L);
-  printf("validate: %d ops in %.3f s, %d ops in %.3f s (ratio %.2f)\n", 8 * L, t1, 16 * L, t2,
-         t2 / t1);
-  cr_assert_lt(t1, 1.0, "100k ops took %.3f s", t1);
-  cr_assert_lt(t2 / t1, 3.0, "doubling the plan took %.2f times as long", t2 / t1);
+  double t[4];
+  for (int k = 0; k < 4; k++) {
+    t[k] = validate_seconds(L << k >> 1);   /* 50k, 100k, 200k, 400k ops */
+    printf("%s%d ops in %.3f s%s", k ? "" : "validate: ", 8 * (L << k >> 1), t[k], k < 3 ? ", " : "\n");
+  }
+  /* The ratios are printed, not asserted: caches and a shared machine move them by 2x.  A
+   * quadratic check would cost seconds here, so the absolute bounds catch it. */
+  cr_assert_lt(t[1], 1.0, "100k ops took %.3f s", t[1]);
+  cr_assert_lt(t[3], 4.0, "400k ops took %.3f s", t[3]);
 }
