@@ -72,6 +72,13 @@ cp "$t/moved.gz" "$t/elsewhere/train-images.gz"
 "$SINGA_EXEC" --data "$t/elsewhere" "$t/ok.plan" > /dev/null || fail "--data DIR did not find the moved data"
 mv "$t/moved.gz" "$t/train-images.gz"
 
+# a test set whose samples differ from the plan's: refused before a batch is filled
+mkdir "$t/other" && "$MKDATA" "$t/other" 5 3 20 20
+mv "$t/test-images.gz" "$t/test-images.keep" && mv "$t/test-labels.gz" "$t/test-labels.keep"
+cp "$t/other/test-images.gz" "$t/other/test-labels.gz" "$t/"
+expect_fail 1 "test-images.gz: samples have 25 values; the plan was compiled for 16" "$SINGA_EXEC" "$t/ok.plan"
+mv "$t/test-images.keep" "$t/test-images.gz" && mv "$t/test-labels.keep" "$t/test-labels.gz"
+
 # usage errors are status 2
 expect_fail 2 "unknown option" "$SINGA_EXEC" --frobnicate "$t/ok.plan"
 expect_fail 2 "unknown option" "$SINGAC" --frobnicate "$t/ok.sng"
