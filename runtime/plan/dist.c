@@ -3,8 +3,8 @@
  * These relate records across the plan rather than inside one graph: the units must be the
  * cluster's workers and servers with each graph run by exactly one worker, every bridge
  * channel must have exactly one send and one receive between two workers of one group that
- * name each other as peers and agree on the size (bridges.c), and the slices of each parameter must tile
- * it exactly, in order, each held by a server.  The units are checked before the graphs
+ * name each other as peers and agree on the size (bridges.c), and the slices of each parameter
+ * must tile it exactly, in order, each held by a server.  The units are checked before the graphs
  * (validate.c); bridges and slices after them, so every index inside a graph is already
  * known to be good and every graph has its one worker unit.
  */

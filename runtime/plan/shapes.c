@@ -23,15 +23,16 @@ typedef struct OpCtx {
 } OpCtx;
 
 static const char *str(const char *s) { return s ? s : "?"; }
+static const char *at(const OpCtx *x) { return sng_plan_what(x->what); }   /* for messages */
 static const SngPlanTensor *in_t(const OpCtx *x, int k) { return &x->g->tensors[x->o->in[k]]; }
 static const SngPlanTensor *out_t(const OpCtx *x) { return &x->g->tensors[x->o->out[0]]; }
 static int64_t numel(const SngPlanTensor *t) { return sng_plan_numel(t->rank, t->dims); }
 
-/* "input 1 (tensor 4, w)" for messages */
+/* "input 1 (tensor 4, w)", or for k < 0 output -1 - k: "output 0 (tensor 5, h)" */
 static const char *tname(const OpCtx *x, char *buf, size_t n, int k) {
-  int32_t t = k < 0 ? x->o->out[0] : x->o->in[k];
-  if (k < 0) snprintf(buf, n, "output (tensor %d, %s)", t, str(x->g->tensors[t].name));
-  else snprintf(buf, n, "input %d (tensor %d, %s)", k, t, str(x->g->tensors[t].name));
+  int32_t t = k < 0 ? x->o->out[-1 - k] : x->o->in[k];
+  snprintf(buf, n, "%s %d (tensor %d, %s)", k < 0 ? "output" : "input", k < 0 ? -1 - k : k, t,
+           str(x->g->tensors[t].name));
   return buf;
 }
 
@@ -40,7 +41,7 @@ static int want_numel(const OpCtx *x, int k, int64_t want, const char *why) {
   const SngPlanTensor *t = k < 0 ? out_t(x) : in_t(x, k);
   char b[160];
   if (numel(t) != want)
-    return sng_plan_bad(x->c, "%s: %s has %lld elements, but %s makes %lld", sng_plan_what(x->what),
+    return sng_plan_bad(x->c, "%s: %s has %lld elements, but %s makes %lld", at(x),
                         tname(x, b, sizeof b, k), (long long)numel(t), why, (long long)want);
   return SNG_OK;
 }
@@ -50,10 +51,10 @@ static int want_rank(const OpCtx *x, int k, int lo, int32_t exact) {
   const SngPlanTensor *t = k < 0 ? out_t(x) : in_t(x, k);
   char b[160];
   if (exact >= 0 && t->rank != exact)
-    return sng_plan_bad(x->c, "%s: %s has rank %d, the output %d (%s needs them equal)", sng_plan_what(x->what),
+    return sng_plan_bad(x->c, "%s: %s has rank %d, the output %d (%s needs them equal)", at(x),
                         tname(x, b, sizeof b, k), t->rank, exact, sng_plan_op_name(x->o->op));
   if (t->rank < lo)
-    return sng_plan_bad(x->c, "%s: %s has rank %d (%s needs rank >= %d)", sng_plan_what(x->what),
+    return sng_plan_bad(x->c, "%s: %s has rank %d (%s needs rank >= %d)", at(x),
                         tname(x, b, sizeof b, k), t->rank, sng_plan_op_name(x->o->op), lo);
   return SNG_OK;
 }
@@ -65,7 +66,7 @@ static int matmul(const OpCtx *x) {
   const SngPlanOp *o = x->o;
   for (int k = 0; k < 2; k++)
     if (o->iattr[k] != 0 && o->iattr[k] != 1)
-      return sng_plan_bad(x->c, "%s: transpose flag iattr[%d] is %lld (must be 0 or 1)", sng_plan_what(x->what), k,
+      return sng_plan_bad(x->c, "%s: transpose flag iattr[%d] is %lld (must be 0 or 1)", at(x), k,
                           (long long)o->iattr[k]);
   if (want_rank(x, 0, 2, -1) || want_rank(x, 1, 2, -1)) return SNG_EFORMAT;
   const SngPlanTensor *a = in_t(x, 0), *b = in_t(x, 1);
@@ -74,11 +75,11 @@ static int matmul(const OpCtx *x) {
   int64_t k2 = o->iattr[1] ? bc : br, n = o->iattr[1] ? br : bc;
   if (k != k2)
     return sng_plan_bad(x->c, "%s: MATMUL of [%lld x %lld] by [%lld x %lld]: inner sizes %lld and "
-                        "%lld differ", sng_plan_what(x->what), (long long)m, (long long)k, (long long)k2,
+                        "%lld differ", at(x), (long long)m, (long long)k, (long long)k2,
                         (long long)n, (long long)k, (long long)k2);
   if (ac > INT32_MAX || bc > INT32_MAX || ar > INT32_MAX || br > INT32_MAX)
     return sng_plan_bad(x->c, "%s: MATMUL sizes %lld x %lld by %lld x %lld exceed the BLAS int",
-                        sng_plan_what(x->what), (long long)ar, (long long)ac, (long long)br, (long long)bc);
+                        at(x), (long long)ar, (long long)ac, (long long)br, (long long)bc);
   return want_numel(x, -1, m * n, "the product's m x n");
 }
 
@@ -100,26 +101,30 @@ static int accuracy(const OpCtx *x) {
 static int box_inside(const OpCtx *x, const SngPlanTensor *inner, const SngPlanTensor *outer,
                       const char *role) {
   if (inner->rank != outer->rank)
-    return sng_plan_bad(x->c, "%s: %s rank %d and %d differ", sng_plan_what(x->what), role, inner->rank,
+    return sng_plan_bad(x->c, "%s: %s rank %d and %d differ", at(x), role, inner->rank,
                         outer->rank);
   for (int i = 0; i < inner->rank; i++)
     if (x->o->iattr[i] < 0 || x->o->iattr[i] > outer->dims[i] - inner->dims[i])
       return sng_plan_bad(x->c, "%s: %s: the box [%lld, %lld) of dimension %d falls outside "
-                          "[0, %lld)", sng_plan_what(x->what), role, (long long)x->o->iattr[i],
+                          "[0, %lld)", at(x), role, (long long)x->o->iattr[i],
                           sng_plan_end(x->o->iattr[i], inner->dims[i]), i,
                           (long long)outer->dims[i]);
   return SNG_OK;
 }
 
-static int slice(const OpCtx *x) { return box_inside(x, out_t(x), in_t(x, 0), "the output in the input"); }
-static int pad(const OpCtx *x) { return box_inside(x, in_t(x, 0), out_t(x), "the input in the output"); }
+static int slice(const OpCtx *x) {
+  return box_inside(x, out_t(x), in_t(x, 0), "the output in the input");
+}
+static int pad(const OpCtx *x) {
+  return box_inside(x, in_t(x, 0), out_t(x), "the input in the output");
+}
 
 /* out = the inputs joined along dimension iattr[0]; the other dimensions agree */
 static int concat(const OpCtx *x) {
   const SngPlanTensor *out = out_t(x);
   int64_t dim = x->o->iattr[0], sum = 0;
   if (dim < 0 || dim >= out->rank)
-    return sng_plan_bad(x->c, "%s: concat dimension %lld (the output has rank %d)", sng_plan_what(x->what),
+    return sng_plan_bad(x->c, "%s: concat dimension %lld (the output has rank %d)", at(x),
                         (long long)dim, out->rank);
   char b[160];
   for (int k = 0; k < x->o->nin; k++) {
@@ -127,7 +132,7 @@ static int concat(const OpCtx *x) {
     if (want_rank(x, k, 0, out->rank)) return SNG_EFORMAT;
     for (int i = 0; i < t->rank; i++)
       if (i != dim && t->dims[i] != out->dims[i])
-        return sng_plan_bad(x->c, "%s: %s has dimension %d of %lld, the output %lld", sng_plan_what(x->what),
+        return sng_plan_bad(x->c, "%s: %s has dimension %d of %lld, the output %lld", at(x),
                             tname(x, b, sizeof b, k), i, (long long)t->dims[i],
                             (long long)out->dims[i]);
     sum += t->dims[dim];   /* each <= numel, and nin is an int32: no overflow */
@@ -135,7 +140,7 @@ static int concat(const OpCtx *x) {
   }
   if (sum != out->dims[dim])
     return sng_plan_bad(x->c, "%s: the inputs%s add up to %lld along dimension %lld, the output "
-                        "has %lld", sng_plan_what(x->what), sum > out->dims[dim] ? " (so far)" : "",
+                        "has %lld", at(x), sum > out->dims[dim] ? " (so far)" : "",
                         (long long)sum, (long long)dim, (long long)out->dims[dim]);
   return SNG_OK;
 }
@@ -145,14 +150,14 @@ static int bridge(const OpCtx *x) {
   const SngPlanOp *o = x->o;
   if (!(o->nin == 1 && o->nout == 0) && !(o->nin == 0 && o->nout == 1))
     return sng_plan_bad(x->c, "%s: a BRIDGE with %d inputs and %d outputs (must be 1 and 0 to send, "
-                        "0 and 1 to receive)", sng_plan_what(x->what), o->nin, o->nout);
+                        "0 and 1 to receive)", at(x), o->nin, o->nout);
   if (o->iattr[0] < 0 || o->iattr[0] > INT32_MAX)
-    return sng_plan_bad(x->c, "%s: bridge channel %lld (must be >= 0)", sng_plan_what(x->what),
+    return sng_plan_bad(x->c, "%s: bridge channel %lld (must be >= 0)", at(x),
                         (long long)o->iattr[0]);
   int32_t n = x->p->cluster.workers_per_group;
   if (o->iattr[1] < 0 || o->iattr[1] >= n || o->iattr[1] == x->g->worker)
     return sng_plan_bad(x->c, "%s: peer worker %lld (must be another of the group's %d workers; "
-                        "this is worker %d)", sng_plan_what(x->what), (long long)o->iattr[1], n, x->g->worker);
+                        "this is worker %d)", at(x), (long long)o->iattr[1], n, x->g->worker);
   return SNG_OK;
 }
 
@@ -163,19 +168,19 @@ static int kernel(const OpCtx *x) {
   const SngPlanOp *o = x->o;
   const SngPlan *p = x->p;
   if (o->kernel < 0 || o->kernel >= p->nkernels)
-    return sng_plan_bad(x->c, "%s: kernel index %d out of range (the plan has %d kernels)", sng_plan_what(x->what),
+    return sng_plan_bad(x->c, "%s: kernel index %d out of range (the plan has %d kernels)", at(x),
                         o->kernel, p->nkernels);
   const SngPlanKernel *k = &p->kernels[o->kernel];
   if (k->nbufs != o->nin + o->nout)
     return sng_plan_bad(x->c, "%s: kernel %d (%s) takes %d buffers, the op has %d inputs and %d "
-                        "outputs", sng_plan_what(x->what), o->kernel, k->symbol, k->nbufs, o->nin, o->nout);
+                        "outputs", at(x), o->kernel, k->symbol, k->nbufs, o->nin, o->nout);
   if (o->rows <= 0 || o->cols <= 0 || o->rows > INT64_MAX / 8 / o->cols)
     return sng_plan_bad(x->c, "%s: iteration space %lld x %lld (rows and cols must be > 0)",
-                        sng_plan_what(x->what), (long long)o->rows, (long long)o->cols);
+                        at(x), (long long)o->rows, (long long)o->cols);
   const char *bc = k->bcast ? k->bcast : "";   /* nbufs letters of FRCS (check_kernels) */
   if (!strpbrk(bc, "FC") || !strpbrk(bc, "FR"))
     return sng_plan_bad(x->c, "%s: kernel %d (%s) with bcast \"%s\" leaves rows or cols free (a "
-                        "worker kernel needs an F buffer, or both R and C)", sng_plan_what(x->what), o->kernel,
+                        "worker kernel needs an F buffer, or both R and C)", at(x), o->kernel,
                         k->symbol, bc);
   for (int b = 0; b < k->nbufs; b++) {
     int32_t t = b < o->nin ? o->in[b] : o->out[b - o->nin];
@@ -185,7 +190,7 @@ static int kernel(const OpCtx *x) {
     int64_t have = numel(&x->g->tensors[t]);
     if (have != want)
       return sng_plan_bad(x->c, "%s: buffer %d is tensor %d (%s) of %lld elements, but bcast '%c' "
-                          "of kernel %d (%s) wants %lld (rows %lld, cols %lld)", sng_plan_what(x->what), b, t,
+                          "of kernel %d (%s) wants %lld (rows %lld, cols %lld)", at(x), b, t,
                           str(x->g->tensors[t].name), (long long)have, letter, o->kernel,
                           k->symbol, (long long)want, (long long)o->rows, (long long)o->cols);
   }
@@ -231,10 +236,9 @@ static int check_alias(const OpCtx *x) {
       if (!same && !(arena && a0 < b1 && b0 < a1)) continue;
       if (o->op == SNG_OP_KERNEL && (same || (a0 == b0 && a1 == b1))) continue;
       char bi[160], bo[160];
-      snprintf(bi, sizeof bi, "input %d (tensor %d, %s)", k, o->in[k], str(x->g->tensors[o->in[k]].name));
-      snprintf(bo, sizeof bo, "output %d (tensor %d, %s)", j, o->out[j], str(x->g->tensors[o->out[j]].name));
-      return sng_plan_bad(x->c, "%s: %s and %s share memory%s", sng_plan_what(x->what), bo, bi,
-                          o->op == SNG_OP_KERNEL ? " (a kernel may only update a buffer exactly in place)" : "");
+      return sng_plan_bad(x->c, "%s: %s and %s share memory%s", at(x), tname(x, bo, sizeof bo, -1 - j),
+                          tname(x, bi, sizeof bi, k), o->op == SNG_OP_KERNEL ?
+                          " (a kernel may only update a buffer exactly in place)" : "");
     }
   return SNG_OK;
 }
@@ -244,14 +248,16 @@ int sng_plan_check_op_shape(const SngPlanCtx *c, const SngPlan *p, const SngPlan
   const Rule *r = &rules[o->op];   /* the op code is in range (fields.def ENUM) */
   if (!r->check)
     return sng_plan_bad(c, "%s: a %s op cannot run in a plan (this runtime has no kernel for "
-                        "it; elementwise ops run fused in KERNEL ops)", sng_plan_what(what), sng_plan_op_name(o->op));
+                        "it; elementwise ops run fused in KERNEL ops)", sng_plan_what(what),
+                        sng_plan_op_name(o->op));
   if (o->op != SNG_OP_KERNEL && o->kernel != -1)
-    return sng_plan_bad(c, "%s: a %s op has kernel %d (only KERNEL ops name a kernel)", sng_plan_what(what),
-                        sng_plan_op_name(o->op), o->kernel);
+    return sng_plan_bad(c, "%s: a %s op has kernel %d (only KERNEL ops name a kernel)",
+                        sng_plan_what(what), sng_plan_op_name(o->op), o->kernel);
   if ((r->nin >= 0 && o->nin != r->nin) || (r->nin < 0 && r->nout == 1 && o->nin < 1) ||
       (r->nout >= 0 && o->nout != r->nout))
     return sng_plan_bad(c, "%s: a %s op with %d inputs and %d outputs (it takes %s%d and makes %d)",
-                        sng_plan_what(what), sng_plan_op_name(o->op), o->nin, o->nout, r->nin < 0 ? ">= " : "",
+                        sng_plan_what(what), sng_plan_op_name(o->op), o->nin, o->nout,
+                        r->nin < 0 ? ">= " : "",
                         r->nin < 0 ? 1 : r->nin, r->nout);
   OpCtx x = {c, p, g, o, what};
   return r->check(&x) || check_alias(&x) ? SNG_EFORMAT : SNG_OK;

@@ -23,6 +23,8 @@ const char *sng_plan_what(SngPlanWhat *w) {
   return w->buf;
 }
 
+static const char *at(SngPlanWhat *w) { return sng_plan_what(w); }   /* for messages */
+
 int64_t sng_plan_numel(int32_t rank, const int64_t *dims) {
   int64_t n = 1;
   for (int i = 0; i < rank && i < 4; i++) {
@@ -82,16 +84,16 @@ static int check_params(const SngPlanCtx *c, const SngPlan *p) {
 static int check_piece(const SngPlanCtx *c, const SngPlan *p, const SngPlanTensor *t,
                        SngPlanWhat *what) {
   if (t->param < 0 || t->param >= p->nparams)
-    return sng_plan_bad(c, "%s: param index %d out of range (the plan has %d params)", sng_plan_what(what),
+    return sng_plan_bad(c, "%s: param index %d out of range (the plan has %d params)", at(what),
                         t->param, p->nparams);
   const SngPlanParam *q = &p->params[t->param];
   if (t->rank != q->rank)
-    return sng_plan_bad(c, "%s: rank %d, but param %d (%s) has rank %d", sng_plan_what(what), t->rank, t->param,
+    return sng_plan_bad(c, "%s: rank %d, but param %d (%s) has rank %d", at(what), t->rank, t->param,
                         str(q->name), q->rank);
   for (int i = 0; i < t->rank; i++)
     if (t->start[i] > q->dims[i] - t->dims[i])
       return sng_plan_bad(c, "%s: the piece [%lld, %lld) of dimension %d falls outside param %d "
-                          "(%s), whose dimension %d is %lld", sng_plan_what(what), (long long)t->start[i],
+                          "(%s), whose dimension %d is %lld", at(what), (long long)t->start[i],
                           sng_plan_end(t->start[i], t->dims[i]), i, t->param,
                           str(q->name), i, (long long)q->dims[i]);
   return SNG_OK;
@@ -103,17 +105,17 @@ static int check_input(const SngPlanCtx *c, const SngPlan *p, const SngPlanGraph
                        const SngPlanTensor *t, int64_t n, SngPlanWhat *what) {
   const SngPlanData *d = &p->data;
   if (t->param != 0 && t->param != 1)
-    return sng_plan_bad(c, "%s: input slot %d (must be 0 features or 1 labels)", sng_plan_what(what), t->param);
+    return sng_plan_bad(c, "%s: input slot %d (must be 0 features or 1 labels)", at(what), t->param);
   if (t->rank < 1)
-    return sng_plan_bad(c, "%s: an input of rank 0 (inputs are [rows, ...])", sng_plan_what(what));
+    return sng_plan_bad(c, "%s: an input of rank 0 (inputs are [rows, ...])", at(what));
   if (t->start[0] > g->batch - t->dims[0])
-    return sng_plan_bad(c, "%s: rows [%lld, %lld) fall outside the batch of %lld", sng_plan_what(what),
+    return sng_plan_bad(c, "%s: rows [%lld, %lld) fall outside the batch of %lld", at(what),
                         (long long)t->start[0], sng_plan_end(t->start[0], t->dims[0]),
                         (long long)g->batch);
   int64_t per = t->param ? 1 : sng_plan_numel(d->sample_rank, d->sample_dims);
   if (per < 0 || n / t->dims[0] != per || n % t->dims[0])
     return sng_plan_bad(c, "%s: %lld rows of %lld values, but data %s delivers %s of %lld values",
-                        sng_plan_what(what), (long long)t->dims[0], (long long)(n / t->dims[0]), str(d->name),
+                        at(what), (long long)t->dims[0], (long long)(n / t->dims[0]), str(d->name),
                         t->param ? "labels" : "samples", (long long)per);
   return SNG_OK;
 }
@@ -123,7 +125,7 @@ static int check_tensor(const SngPlanCtx *c, const SngPlan *p, const SngPlanGrap
   const SngPlanTensor *t = &g->tensors[ti];
   SngPlanWhat w = {"tensor", gi, ti, t->name, ""}, *what = &w;
   int64_t n = sng_plan_numel(t->rank, t->dims);
-  if (n < 0) return sng_plan_bad(c, "%s: shape too large", sng_plan_what(what));
+  if (n < 0) return sng_plan_bad(c, "%s: shape too large", at(what));
   switch (t->kind) {
   case SNG_TENSOR_INPUT:
     if (check_input(c, p, g, t, n, what)) return SNG_EFORMAT;
@@ -132,7 +134,7 @@ static int check_tensor(const SngPlanCtx *c, const SngPlan *p, const SngPlanGrap
     if (check_piece(c, p, t, what)) return SNG_EFORMAT;
     if (t->offset != -1)
       return sng_plan_bad(c, "%s: a PARAM tensor at arena offset %lld (must be -1: it lives in "
-                          "the parameter's memory)", sng_plan_what(what), (long long)t->offset);
+                          "the parameter's memory)", at(what), (long long)t->offset);
     return SNG_OK;
   case SNG_TENSOR_GRAD:
     if (check_piece(c, p, t, what)) return SNG_EFORMAT;
@@ -142,11 +144,11 @@ static int check_tensor(const SngPlanCtx *c, const SngPlan *p, const SngPlanGrap
   }
   int64_t bytes = n * 4;   /* float32 */
   if (t->offset < 0 || t->offset > g->arena_bytes || bytes > g->arena_bytes - t->offset)
-    return sng_plan_bad(c, "%s: bytes [%lld, %lld) fall outside the arena of %lld bytes", sng_plan_what(what),
+    return sng_plan_bad(c, "%s: bytes [%lld, %lld) fall outside the arena of %lld bytes", at(what),
                         (long long)t->offset, sng_plan_end(t->offset, bytes),
                         (long long)g->arena_bytes);
   if (t->offset % SNG_PLAN_ALIGN)
-    return sng_plan_bad(c, "%s: arena offset %lld is not a multiple of %d", sng_plan_what(what),
+    return sng_plan_bad(c, "%s: arena offset %lld is not a multiple of %d", at(what),
                         (long long)t->offset, SNG_PLAN_ALIGN);
   return SNG_OK;
 }
@@ -160,7 +162,7 @@ static int check_op(const SngPlanCtx *c, const SngPlan *p, const SngPlanGraph *g
     int in = k < o->nin;
     int32_t t = in ? o->in[k] : o->out[k - o->nin];
     if (t < 0 || t >= g->ntensors)
-      return sng_plan_bad(c, "%s: %s %lld is tensor %d, but the graph has %d tensors", sng_plan_what(what),
+      return sng_plan_bad(c, "%s: %s %lld is tensor %d, but the graph has %d tensors", at(what),
                           in ? "input" : "output", (long long)(in ? k : k - o->nin), t, g->ntensors);
   }
   return sng_plan_check_op_shape(c, p, g, o, what);

@@ -775,7 +775,7 @@ static const Bad bads[] = {
   {bad_concat_sum, "invalid plan: graph 0 op 2 (z): the inputs add up to 2 along dimension 1, the output has 3"},
   {bad_concat_dim, "invalid plan: graph 0 op 2 (z): concat dimension 2 (the output has rank 2)"},
   {bad_unrunnable, "invalid plan: graph 0 op 4 (loss): a SOFTMAX_XENT op cannot run in a plan"},
-  {bad_reduce_size, "invalid plan: graph 0 op 6 (b.grad): output (tensor 9, b.grad) has 2 elements, but its input's columns makes 1"},
+  {bad_reduce_size, "invalid plan: graph 0 op 6 (b.grad): output 0 (tensor 9, b.grad) has 2 elements, but its input's columns makes 1"},
   {bad_accuracy_labels, "invalid plan: graph 0 op 4 (loss): input 1 (tensor 5, z) has 8 elements, but one label per row of the scores makes 4"},
   {bad_same_symbol, "invalid plan: kernel 0 and kernel 1 are both named k0 (symbols must be unique)"},
   {bad_scalars, "invalid plan: kernel 0 (k0): 17 runtime scalars (at most 16)"},
