@@ -78,6 +78,22 @@ static int check_params(const SngPlanCtx *c, const SngPlan *p) {
   return SNG_OK;
 }
 
+/* The data source: what the loader opens and the batch buffers it fills (runtime/exec). */
+static int check_data(const SngPlanCtx *c, const SngPlan *p) {
+  const SngPlanData *d = &p->data;
+  int64_t sample = sng_plan_numel(d->sample_rank, d->sample_dims);
+  if (sample < 0 || d->batch > INT64_MAX / 8 / sample)
+    return sng_plan_bad(c, "data %s: batches of %lld samples of %lld values are too large",
+                        str(d->name), (long long)d->batch, (long long)sample);
+  if (!d->format || strcmp(d->format, "idx"))
+    return sng_plan_bad(c, "data %s: format \"%s\" (this runtime reads idx)", str(d->name),
+                        str(d->format));
+  if (!d->train[0] || !d->train[1] || !d->test[0] != !d->test[1])
+    return sng_plan_bad(c, "data %s: the %s set names its images but not its labels, or the "
+                        "reverse", str(d->name), !d->train[0] || !d->train[1] ? "training" : "test");
+  return SNG_OK;
+}
+
 /* ---------------------------------------------------------------- tensors */
 
 /* A PARAM or GRAD tensor is a box start[]..start[]+dims[] inside its param. */
@@ -233,8 +249,8 @@ int sng_plan_check(const SngPlan *p, const char *name, char *err, size_t errlen)
   SngPlanCtx c = {name, err, errlen};
   if (!p || !sng_plan_walkable(p))
     return sng_plan_bad(&c, "a count is negative or an array is missing");
-  if (sng_plan_check_fields(&c, p) || check_kernels(&c, p) || check_params(&c, p) ||
-      sng_plan_check_units(&c, p))
+  if (sng_plan_check_fields(&c, p) || check_data(&c, p) || check_kernels(&c, p) ||
+      check_params(&c, p) || sng_plan_check_units(&c, p))
     return SNG_EFORMAT;
   for (int i = 0; i < p->ngraphs; i++)
     if (check_graph(&c, p, i)) return SNG_EFORMAT;

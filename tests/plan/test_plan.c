@@ -687,6 +687,8 @@ static void bad_test_only_release(SngPlan *p) { o0(p, 6)->phase = SNG_PHASE_FWD_
 static void bad_bridge_phase(SngPlan *p) { send_op(p)->phase = SNG_PHASE_FWD_TRAIN; }
 static void bad_bridge_channel_big(SngPlan *p) { send_op(p)->iattr[0] = 1000000000; o0(p, 1)->iattr[0] = 1000000000; }
 static void bad_alias(SngPlan *p) { t0(p, 9)->offset = 192, p->graphs[0].arena_bytes = 448; }
+static void bad_format(SngPlan *p) { p->data.format = "csv"; }
+static void bad_half_test(SngPlan *p) { p->data.test[1] = NULL; }
 static void bad_loss_kind(SngPlan *p) { p->graphs[0].loss = 0; }
 /* each worker first waits for the other's send: graph 0 receives channel 0 before sending 1,
  * graph 1 receives channel 1 before sending 0 */
@@ -789,6 +791,8 @@ static const Bad bads[] = {
   {bad_bridge_phase, "invalid plan: bridge channel 0: graph 1 op 1 (?) sends in phase 1, graph 0 op 1 (h1) receives in phase 0"},
   {bad_bridge_channel_big, "invalid plan: graph 0 op 1 (h1): bridge channel 1000000000 (channels are numbered below the plan's 2 bridge ops)"},
   {bad_alias, "invalid plan: graph 0 op 6 (b.grad): output 0 (tensor 9, b.grad) and input 0 (tensor 5, z) share memory"},
+  {bad_format, "invalid plan: data fmnist: format \"csv\" (this runtime reads idx)"},
+  {bad_half_test, "invalid plan: data fmnist: the test set names its images but not its labels"},
   {bad_loss_kind, "invalid plan: graph 0: loss tensor 0 (x) must be a temp of rank >= 1"},
   {bad_deadlock, "invalid plan: bridges deadlock in training: graph 0 op 1 (h1) waits to receive channel 0, which graph 1 sends at op 2 (?), but graph 1 waits first at op 1 (h1.recv) to receive channel 1"},
 };

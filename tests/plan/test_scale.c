@@ -94,7 +94,8 @@ static SngPlan *make_chain(int L) {
     p->params[i] = (SngPlanParam){.name = "w", .rank = 2, .dims = {F, F}, .lr_mult = 1};
     p->slices[i] = (SngPlanSlice){.param = i, .offset = 0, .len = F * F, .server = 2};
   }
-  p->data = (SngPlanData){.name = "d", .format = "idx", .batch = B, .scale = 1, .sample_rank = 1,
+  p->data = (SngPlanData){.name = "d", .format = "idx", .train = {"x.gz", "y.gz"}, .batch = B,
+                          .scale = 1, .sample_rank = 1,
                           .sample_dims = {F}, .classes = 2};
   p->updater = (SngPlanUpdater){.kind = SNG_UPD_SGD, .lr = 0.1, .kernel = 1, .nstate = 1};
   p->train = (SngPlanTrain){.net = "chain", .steps = 1};
