@@ -4,8 +4,9 @@
 # Harnesses: parser (the .sng front end), plan (the plan reader), run (a plan the reader accepts
 # runs two training steps: tests/fuzz/fuzz_run.c); default all three, one after the other.
 # SNG_FUZZ_OUT overrides the output folder (default build-fuzz): corpora in corpus-<harness>,
-# crashes written there as crash-*.  A crash found goes into tests/fuzz/crashers/<name>.plan
-# (replayed by tests/runtime/test_damaged.c) together with its fix.
+# crashes written there as crash-*, each harness's output in fuzz_<harness>.log.  A crash found
+# goes into tests/fuzz/crashers/<name>.plan (replayed by tests/runtime/test_damaged.c) together
+# with its fix.
 # The plan corpora start from tests/fuzz/seeds/*.sng, compiled by build/singac (built if
 # missing) over a synthetic data set.
 set -euo pipefail
@@ -68,5 +69,6 @@ fi
 
 for h in "${harnesses[@]}"; do
   echo "fuzz_$h: ${secs}s"
-  (cd "$out" && ./fuzz_$h -max_total_time="$secs" -print_final_stats=1 -close_fd_mask=1 -timeout=30 corpus-$h 2>&1 | tail -14)
+  (cd "$out" && ./fuzz_$h -max_total_time="$secs" -print_final_stats=1 -close_fd_mask=1 -timeout=30 corpus-$h \
+     > "fuzz_$h.log" 2>&1; rc=$?; grep "^fuzz_$h:" "fuzz_$h.log" | tail -1; tail -8 "fuzz_$h.log"; exit $rc)
 done

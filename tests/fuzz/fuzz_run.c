@@ -38,6 +38,12 @@ enum { MAX_SEED_KERNELS = 256 };
 static SngPlanKernel seed_kernels[MAX_SEED_KERNELS];
 static int nseed_kernels;
 
+static long decoded, ran, stepped;   /* printed at powers of two of `ran`, and at exit */
+
+static void print_counts(void) {
+  fprintf(stderr, "fuzz_run: %ld plans accepted, %ld run, %ld trained two steps\n", decoded, ran, stepped);
+}
+
 static char *dup_bytes(const void *p, size_t n) {
   char *c = malloc(n + 1);
   if (n) memcpy(c, p, n);
@@ -89,6 +95,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   }
   closedir(d);
   fprintf(stderr, "fuzz_run: %d seed kernels from %s\n", nseed_kernels, dir);
+  atexit(print_counts);
   return 0;
 }
 
@@ -113,13 +120,11 @@ static bool runnable(const SngPlan *p) {
   return bytes < 64e6;
 }
 
-static long decoded, ran, stepped;   /* printed at powers of two of `ran` */
 
 static void run(const SngPlan *p) {
   char err[512];
   ran++;
-  if (!(ran & (ran - 1)))
-    fprintf(stderr, "fuzz_run: %ld plans accepted, %ld run, %ld trained two steps\n", decoded, ran, stepped);
+  if (!(ran & (ran - 1))) print_counts();
   SngGroup *g = sng_group_new(p, err, sizeof err);
   if (!g) return;   /* refused with a message (e.g. units not in the order this runtime wants) */
   int64_t rows = p->data.batch, sample = 1;
