@@ -102,7 +102,7 @@ SngExec *sng_exec_new(const SngPlan *p, int graph, SngJit *jit, float *const *pa
     for (int j = 0; j < o->nout; j++) in->ptrs[o->nin + j] = e->tptr[o->out[j]];
     if (o->op == SNG_OP_KERNEL) {
       const SngPlanKernel *k = &p->kernels[o->kernel];
-      if (k->nscalars > 16) {
+      if (k->nscalars > SNG_PLAN_MAX_SCALARS) { /* (the plan reader refuses these) */
         fail(err, errlen, "plan: kernel %s takes %lld runtime scalars", k->symbol, k->nscalars);
         goto fail_last;
       }
@@ -120,12 +120,20 @@ SngExec *sng_exec_new(const SngPlan *p, int graph, SngJit *jit, float *const *pa
       fail(err, errlen, "plan: op %s (code %lld) has no kernel in this runtime", o->name, o->op);
       goto fail_last;
     }
-    int nrel = 0;
-    in->release = sng_alloc(sizeof(int) * (size_t)(p->nparams + 1));
-    for (int q = 0; q < p->nparams; q++)
-      if (last[q] == i) in->release[nrel++] = q;
-    in->release[nrel] = -1;
+    in->release = NULL;   /* filled below, in one pass over the parameters */
   }
+  /* each op's released parameters, -1 terminated: counted, then placed (O(ops + params)) */
+  int *nrel = sng_calloc((size_t)g->nops + 1, sizeof *nrel);
+  for (int q = 0; q < p->nparams; q++)
+    if (last[q] >= 0) nrel[last[q]]++;
+  for (int i = 0; i < g->nops; i++) {
+    e->code[i].release = sng_alloc(sizeof(int) * (size_t)(nrel[i] + 1));
+    e->code[i].release[nrel[i]] = -1;
+    nrel[i] = 0;
+  }
+  for (int q = 0; q < p->nparams; q++)
+    if (last[q] >= 0) e->code[last[q]].release[nrel[last[q]]++] = q;
+  free(nrel);
   free(last);
   free(fns);
   return e;
@@ -152,7 +160,7 @@ void sng_exec_free(SngExec *e) {
   free(e);
 }
 
-static const float no_scalars[16] = {0}; /* worker kernels take no runtime scalars */
+static const float no_scalars[SNG_PLAN_MAX_SCALARS] = {0}; /* worker kernels take no runtime scalars */
 
 void sng_exec_run(SngExec *e, int phase, void (*on_param)(void *ctx, int param), void *ctx) {
   for (int i = 0; i < e->ncode; i++) {

@@ -228,7 +228,7 @@ static void init_param(SngGroup *g, int i) {
   pthread_mutex_init(&q->mu, NULL);
   /* each parameter draws from its own stream: (seed, name) fixes its values, whatever the partition */
   uint64_t h = g->p->train.seed * 0x9e3779b97f4a7c15ull;
-  for (const char *s = pp->name; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+  for (const char *s = pp->name ? pp->name : ""; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
   SngRng rng;
   sng_rng_seed(&rng, h);
   for (int64_t k = 0; k < n; k++) {

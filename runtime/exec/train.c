@@ -224,10 +224,19 @@ static int load_data(Run *r) {
     return -1;
   int64_t sample = 1;
   for (int i = 0; i < d->sample_rank; i++) sample *= d->sample_dims[i];
-  if (sample != r->train.dim) {
-    snprintf(r->err, r->errlen, "%s: samples have %lld values; the plan was compiled for %lld", d->train[0],
-             (long long)r->train.dim, (long long)sample);
-    return -1;
+  /* the batch buffers hold batch x sample values: both sets must have that sample size */
+  const SngDataset *sets[2] = {&r->train, &r->test};
+  for (int k = 0; k < 2; k++) {
+    if (k && !d->test[0]) break;
+    if (sample != sets[k]->dim) {
+      snprintf(r->err, r->errlen, "%s: samples have %lld values; the plan was compiled for %lld",
+               k ? d->test[0] : d->train[0], (long long)sets[k]->dim, (long long)sample);
+      return -1;
+    }
+    if (!k && sets[k]->n < 1) {   /* batches wrap around the training set */
+      snprintf(r->err, r->errlen, "%s: holds no samples", k ? d->test[0] : d->train[0]);
+      return -1;
+    }
   }
   sng_data_scale(&r->train, d->scale);
   if (r->test.n) sng_data_scale(&r->test, d->scale);

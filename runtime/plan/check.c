@@ -65,34 +65,40 @@ static const char *must(const SngPlanField *f, char *buf, size_t n) {
   return buf;
 }
 
-static int check_rec(const SngPlanCtx *c, const SngPlanRec *rec, const void *obj,
-                     const char *path);
+/* Where a record sits in the plan: a chain of (record, index, element) up to the plan,
+ * formatted into "graph 0 tensor 2 (h)" only when a message needs it. */
+typedef struct Path {
+  const struct Path *up;
+  const SngPlanRec *rec;     /* NULL: the plan itself (empty path) */
+  int64_t k;                 /* element index, -1 for an embedded record */
+  const void *obj;
+} Path;
 
-/* The path of a sub record: "graph 0" + "tensor 2 (h)" */
-static void sub_path(char *out, size_t n, const char *path, const SngPlanRec *sub, int64_t k,
-                     const void *obj) {
-  const char *name = sng_plan_rec_name(sub, obj);
-  int m = snprintf(out, n, "%s%s%s", path, *path ? " " : "", sub->label);
-  if (m < 0 || (size_t)m >= n) return;
-  if (k >= 0) m += snprintf(out + m, n - (size_t)m, " %lld", (long long)k);
-  if (name && m >= 0 && (size_t)m < n) snprintf(out + m, n - (size_t)m, " (%s)", name);
+static void fmt_path(const Path *p, char *out, size_t n) {
+  if (!p->rec) {
+    out[0] = 0;
+    return;
+  }
+  char up[256];
+  fmt_path(p->up, up, sizeof up);
+  sng_plan_sub_path(out, n, up, p->rec, p->k, p->obj);
 }
 
+static int check_rec(const SngPlanCtx *c, const SngPlanRec *rec, const void *obj, const Path *at);
+
 static int check_field(const SngPlanCtx *c, const SngPlanField *f, const void *obj,
-                       const char *path) {
-  const char *sep = *path ? ": " : "";
-  char sub[256], why[64];
+                       const Path *at) {
+  char path[256], why[64];
   int64_t n = sng_plan_field_used(f, obj);
   if (f->type == FT_REC) {
-    sub_path(sub, sizeof sub, path, f->sub, -1, sng_plan_field_ptr(f, obj));
-    return check_rec(c, f->sub, sng_plan_field_ptr(f, obj), sub);
+    Path sub = {at, f->sub, -1, sng_plan_field_ptr(f, obj)};
+    return check_rec(c, f->sub, sub.obj, &sub);
   }
   if (f->type == FT_LIST) {
     const char *p = pointee(f, obj);
     for (int64_t k = 0; k < n; k++) {
-      const void *e = p + k * f->sub->size;
-      sub_path(sub, sizeof sub, path, f->sub, k, e);
-      if (check_rec(c, f->sub, e, sub)) return SNG_EFORMAT;
+      Path sub = {at, f->sub, k, p + k * f->sub->size};
+      if (check_rec(c, f->sub, sub.obj, &sub)) return SNG_EFORMAT;
     }
     return SNG_OK;
   }
@@ -101,10 +107,12 @@ static int check_field(const SngPlanCtx *c, const SngPlanField *f, const void *o
     for (int k = 0; k < n; k++) {
       const char *s;
       memcpy(&s, (const char *)sng_plan_field_ptr(f, obj) + k * sizeof s, sizeof s);
-      if (!s && f->lo > 0) return sng_plan_bad(c, "%s%s%s is missing", path, sep, f->name);
       int64_t len = s ? (int64_t)strlen(s) : 0;
-      if (s && (len < f->lo || len > f->hi))
-        return sng_plan_bad(c, "%s%s%s \"%s\" has length %lld (%s)", path, sep, f->name, s,
+      if (!((!s && f->lo > 0) || (s && (len < f->lo || len > f->hi)))) continue;
+      fmt_path(at, path, sizeof path);
+      const char *sep = *path ? ": " : "";
+      if (!s) return sng_plan_bad(c, "%s%s%s is missing", path, sep, f->name);
+      return sng_plan_bad(c, "%s%s%s \"%s\" has length %lld (%s)", path, sep, f->name, s,
                             (long long)len, must(f, why, sizeof why));
     }
     return SNG_OK;
@@ -113,6 +121,8 @@ static int check_field(const SngPlanCtx *c, const SngPlanField *f, const void *o
   for (int k = 0; k < n; k++) {
     int64_t v = sng_plan_field_int(f, obj, k);
     if (v >= f->lo && v <= f->hi) continue;
+    fmt_path(at, path, sizeof path);
+    const char *sep = *path ? ": " : "";
     if (sng_plan_field_cap(f) == 1)
       return sng_plan_bad(c, "%s%s%s is %lld (%s)", path, sep, f->name, (long long)v,
                           must(f, why, sizeof why));
@@ -122,13 +132,13 @@ static int check_field(const SngPlanCtx *c, const SngPlanField *f, const void *o
   return SNG_OK;
 }
 
-static int check_rec(const SngPlanCtx *c, const SngPlanRec *rec, const void *obj,
-                     const char *path) {
+static int check_rec(const SngPlanCtx *c, const SngPlanRec *rec, const void *obj, const Path *at) {
   for (int i = 0; i < rec->nfields; i++)
-    if (check_field(c, &rec->fields[i], obj, path)) return SNG_EFORMAT;
+    if (check_field(c, &rec->fields[i], obj, at)) return SNG_EFORMAT;
   return SNG_OK;
 }
 
 int sng_plan_check_fields(const SngPlanCtx *c, const SngPlan *p) {
-  return check_rec(c, &sng_plan_rec_plan, p, "");
+  Path top = {NULL, NULL, -1, p};
+  return check_rec(c, &sng_plan_rec_plan, p, &top);
 }

@@ -1,10 +1,10 @@
-/* dist.c - whole-plan checks of the cluster: units, bridges between workers, slices on servers.
+/* dist.c - whole-plan checks of the cluster: units and slices on servers (bridges: bridges.c).
  *
  * These relate records across the plan rather than inside one graph: the units must be the
  * cluster's workers and servers with each graph run by exactly one worker, every bridge
  * channel must have exactly one send and one receive between two workers of one group that
- * name each other as peers and agree on the size, and the slices of each parameter must tile
- * it exactly, in order, each held by a server.  The units are checked before the graphs
+ * name each other as peers and agree on the size (bridges.c), and the slices of each parameter
+ * must tile it exactly, in order, each held by a server.  The units are checked before the graphs
  * (validate.c); bridges and slices after them, so every index inside a graph is already
  * known to be good and every graph has its one worker unit.
  */
@@ -78,100 +78,6 @@ int sng_plan_check_units(const SngPlanCtx *c, const SngPlan *p) {
   rc = SNG_OK;
 done:
   free(runner);
-  return rc;
-}
-
-/* The unit running graph g (check_units made it unique). */
-static const SngPlanUnit *unit_of(const SngPlan *p, int32_t g) {
-  for (int i = 0; i < p->nunits; i++)
-    if (p->units[i].kind == SNG_UNIT_WORKER && p->units[i].graph == g) return &p->units[i];
-  SNG_ASSERT(!"every graph has a unit");
-  return NULL;
-}
-
-/* ---------------------------------------------------------------- bridges */
-
-typedef struct End { int64_t channel; int32_t graph, op; } End;
-
-static int by_channel(const void *a, const void *b) {
-  const End *x = a, *y = b;
-  if (x->channel != y->channel) return x->channel < y->channel ? -1 : 1;
-  if (x->graph != y->graph) return x->graph < y->graph ? -1 : 1;
-  return (x->op > y->op) - (x->op < y->op);
-}
-
-static const SngPlanOp *op_of(const SngPlan *p, const End *e) {
-  return &p->graphs[e->graph].ops[e->op];
-}
-static bool sends(const SngPlan *p, const End *e) { return op_of(p, e)->nin == 1; }
-
-/* The elements a bridge end moves: its input when it sends, its output when it receives. */
-static int64_t moved(const SngPlan *p, const End *e) {
-  const SngPlanOp *o = op_of(p, e);
-  const SngPlanTensor *t = &p->graphs[e->graph].tensors[o->nin ? o->in[0] : o->out[0]];
-  return sng_plan_numel(t->rank, t->dims);
-}
-
-/* Channel ch is used by exactly the two ends s (send) and r (receive). */
-static int check_pair(const SngPlanCtx *c, const SngPlan *p, const End *s, const End *r) {
-  long long ch = (long long)s->channel;
-  const SngPlanGraph *sg = &p->graphs[s->graph], *rg = &p->graphs[r->graph];
-  if (s->graph == r->graph)
-    return sng_plan_bad(c, "bridge channel %lld: graph %d both sends and receives it", ch, s->graph);
-  if (op_of(p, s)->iattr[1] != rg->worker || op_of(p, r)->iattr[1] != sg->worker)
-    return sng_plan_bad(c, "bridge channel %lld: graph %d (worker %d) sends to worker %lld, and "
-                        "graph %d (worker %d) receives from worker %lld", ch, s->graph, sg->worker,
-                        (long long)op_of(p, s)->iattr[1], r->graph, rg->worker,
-                        (long long)op_of(p, r)->iattr[1]);
-  int32_t a = unit_of(p, s->graph)->group, b = unit_of(p, r->graph)->group;
-  if (a != b)
-    return sng_plan_bad(c, "bridge channel %lld: graph %d is in worker group %d, graph %d in %d",
-                        ch, s->graph, a, r->graph, b);
-  if (moved(p, s) != moved(p, r))
-    return sng_plan_bad(c, "bridge channel %lld: graph %d op %d (%s) sends %lld elements, graph %d "
-                        "op %d (%s) receives %lld", ch, s->graph, s->op, str(op_of(p, s)->name),
-                        (long long)moved(p, s), r->graph, r->op, str(op_of(p, r)->name),
-                        (long long)moved(p, r));
-  return SNG_OK;
-}
-
-/* Sorted by channel, each run of ends must be one send and one receive. */
-static int check_runs(const SngPlanCtx *c, const SngPlan *p, const End *e, size_t n) {
-  for (size_t i = 0, j; i < n; i = j) {
-    for (j = i + 1; j < n && e[j].channel == e[i].channel; j++) {}
-    long long ch = (long long)e[i].channel;
-    const SngPlanOp *o = op_of(p, &e[i]);
-    if (j - i == 1)
-      return sng_plan_bad(c, "bridge channel %lld: graph %d op %d (%s) %s, but no op %s", ch,
-                          e[i].graph, e[i].op, str(o->name), sends(p, &e[i]) ? "sends" : "receives",
-                          sends(p, &e[i]) ? "receives" : "sends");
-    if (j - i > 2)
-      return sng_plan_bad(c, "bridge channel %lld: used by %zu ops (must be one send and one "
-                          "receive)", ch, j - i);
-    if (sends(p, &e[i]) == sends(p, &e[i + 1]))
-      return sng_plan_bad(c, "bridge channel %lld: graph %d op %d and graph %d op %d both %s", ch,
-                          e[i].graph, e[i].op, e[i + 1].graph, e[i + 1].op,
-                          sends(p, &e[i]) ? "send" : "receive");
-    const End *s = sends(p, &e[i]) ? &e[i] : &e[i + 1];
-    const End *r = s == &e[i] ? &e[i + 1] : &e[i];
-    if (check_pair(c, p, s, r)) return SNG_EFORMAT;
-  }
-  return SNG_OK;
-}
-
-int sng_plan_check_bridges(const SngPlanCtx *c, const SngPlan *p) {
-  size_t n = 0;
-  for (int g = 0; g < p->ngraphs; g++)
-    for (int i = 0; i < p->graphs[g].nops; i++) n += p->graphs[g].ops[i].op == SNG_OP_BRIDGE;
-  End *e = sng_alloc(n * sizeof *e);
-  size_t k = 0;
-  for (int g = 0; g < p->ngraphs; g++)
-    for (int i = 0; i < p->graphs[g].nops; i++)
-      if (p->graphs[g].ops[i].op == SNG_OP_BRIDGE)
-        e[k++] = (End){p->graphs[g].ops[i].iattr[0], g, i};
-  qsort(e, n, sizeof *e, by_channel);
-  int rc = check_runs(c, p, e, n);
-  free(e);
   return rc;
 }
 

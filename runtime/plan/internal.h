@@ -76,6 +76,10 @@ int64_t sng_plan_field_int(const SngPlanField *f, const void *obj, int k);
 /* The name of an element of rec ("?" for a NULL name), or NULL if rec has no name field. */
 const char *sng_plan_rec_name(const SngPlanRec *rec, const void *obj);
 
+/* The path of element k (-1: an embedded record) of sub inside path: "graph 0" + "tensor 2 (h)". */
+void sng_plan_sub_path(char *out, size_t n, const char *path, const SngPlanRec *sub, int64_t k,
+                       const void *obj);
+
 /* ---- the codec (codec.c) ---- */
 
 /* Writes / reads the fields of rec at obj that belong in section (-1: every field).  A short or
@@ -86,6 +90,16 @@ void sng_plan_get(SngReader *r, SngArena *a, const SngPlanRec *rec, void *obj, i
 /* ---- checks (check.c, validate.c, dist.c) ---- */
 
 typedef struct SngPlanCtx { const char *name; char *err; size_t errlen; } SngPlanCtx;
+
+/* What a message is about: "graph 0 op 3 (h)", formatted only when a message needs it, so
+ * that checking a 100k-op plan formats nothing. */
+typedef struct SngPlanWhat {
+  const char *rec;           /* "op", "tensor" */
+  int32_t graph, index;
+  const char *name;          /* may be NULL: "?" */
+  char buf[200];
+} SngPlanWhat;
+const char *sng_plan_what(SngPlanWhat *w);
 
 /* Writes "<name>: <fmt...>" into err (err may be NULL or errlen 0). */
 void sng_plan_errf(char *err, size_t errlen, const char *name, const char *fmt, ...)
@@ -111,6 +125,14 @@ static inline long long sng_plan_end(int64_t a, int64_t b) {
 int sng_plan_check_units(const SngPlanCtx *c, const SngPlan *p);
 int sng_plan_check_bridges(const SngPlanCtx *c, const SngPlan *p);
 int sng_plan_check_slices(const SngPlanCtx *c, const SngPlan *p);
+/* One op against the rule of its op code (shapes.c): counts, attributes, tensor sizes.  Its
+ * tensor indices must already be known to be in range.  what names it ("graph 0 op 3 (h)"). */
+int sng_plan_check_op_shape(const SngPlanCtx *c, const SngPlan *p, const SngPlanGraph *g,
+                            const SngPlanOp *o, SngPlanWhat *what);
+/* Parameter pieces (pieces.c): in each graph at most one PARAM and one GRAD tensor per param,
+ * alike, released by a training op; across graphs the pieces of a param are all whole
+ * (replicas) or tile it along one dimension. */
+int sng_plan_check_pieces(const SngPlanCtx *c, const SngPlan *p);
 /* Everything: walkable, fields, then the whole-plan checks.  name is the file for the decoder
  * ("<file>: invalid plan: ..."), NULL for sng_plan_validate. */
 int sng_plan_check(const SngPlan *p, const char *name, char *err, size_t errlen);

@@ -29,6 +29,8 @@
 
 #define SNG_PLAN_MAGIC "SNGPLAN"   /* 8 bytes with the NUL */
 #define SNG_PLAN_VERSION 2u
+#define SNG_PLAN_ALIGN 64          /* arena offsets are multiples of this (the JIT's loads assume it) */
+#define SNG_PLAN_MAX_SCALARS 16    /* runtime scalars a kernel may take */
 
 #include "sng_ops.h"
 
@@ -204,6 +206,26 @@ void sng_plan_describe(FILE *out, const SngPlan *p);
  * sng_plan_write runs them too so an inconsistent plan is never written.  0 or SNG_EFORMAT
  * with "invalid plan: ..." in err. */
 int sng_plan_validate(const SngPlan *p, char *err, size_t errlen);
+/* ---- every field of a plan, walked from fields.def (for tests and tools) ---- */
+typedef enum {
+  SNG_FIELD_I32, SNG_FIELD_U32, SNG_FIELD_I64, SNG_FIELD_U64, SNG_FIELD_F64, SNG_FIELD_STR,
+  SNG_FIELD_BLOB
+} SngPlanFieldType;
+
+typedef struct SngPlanFieldRef {
+  const char *path;      /* "graph 0 op 3 (h1): iattr[1]", "updater: lr", "graph 1 op 2 (z): in[0]" */
+  const char *kind;      /* the line of fields.def: "op.iattr", "updater.lr", "op.in" */
+  int type;              /* SngPlanFieldType */
+  void *value;           /* the element: int32_t, uint32_t, int64_t, uint64_t, double, const char *,
+                            or (BLOB) the const void * whose length follows it */
+} SngPlanFieldRef;
+
+/* Calls fn for every element of every field of p, in file order: each element of a fixed
+ * array (used or not), each index of an op's in/out, recursing into lists and records.  The
+ * counts of lists are not fields of their own and are not visited.  Stops at the first
+ * non-zero return of fn and returns it; 0 when all were visited. */
+int sng_plan_each_field(SngPlan *p, int (*fn)(void *ctx, const SngPlanFieldRef *f), void *ctx);
+
 /* "MATMUL" for an op code of stdlib/ops.def; "?" when out of range. */
 const char *sng_plan_op_name(int32_t op);
 

@@ -12,9 +12,18 @@
  */
 #include "internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *str(const char *s) { return s ? s : "?"; }
+
+const char *sng_plan_what(SngPlanWhat *w) {
+  if (!w->buf[0])
+    snprintf(w->buf, sizeof w->buf, "graph %d %s %d (%s)", w->graph, w->rec, w->index, str(w->name));
+  return w->buf;
+}
+
+static const char *at(SngPlanWhat *w) { return sng_plan_what(w); }   /* for messages */
 
 int64_t sng_plan_numel(int32_t rank, const int64_t *dims) {
   int64_t n = 1;
@@ -25,9 +34,31 @@ int64_t sng_plan_numel(int32_t rank, const int64_t *dims) {
   return n;
 }
 
+static int by_symbol(const void *a, const void *b) {
+  const SngPlanKernel *x = *(const SngPlanKernel *const *)a, *y = *(const SngPlanKernel *const *)b;
+  return strcmp(x->symbol, y->symbol);
+}
+
+/* The JIT looks kernels up by symbol in one module space: no two may share one. */
+static int check_symbols(const SngPlanCtx *c, const SngPlan *p) {
+  const SngPlanKernel **k = sng_alloc(((size_t)p->nkernels + 1) * sizeof *k);
+  for (int i = 0; i < p->nkernels; i++) k[i] = &p->kernels[i];
+  qsort(k, (size_t)p->nkernels, sizeof *k, by_symbol);
+  int rc = SNG_OK;
+  for (int i = 1; i < p->nkernels && !rc; i++)
+    if (!strcmp(k[i - 1]->symbol, k[i]->symbol))
+      rc = sng_plan_bad(c, "kernel %d and kernel %d are both named %s (symbols must be unique)",
+                        (int)(k[i - 1] - p->kernels), (int)(k[i] - p->kernels), k[i]->symbol);
+  free(k);
+  return rc;
+}
+
 static int check_kernels(const SngPlanCtx *c, const SngPlan *p) {
   for (int i = 0; i < p->nkernels; i++) {
     const SngPlanKernel *k = &p->kernels[i];
+    if (k->nscalars > SNG_PLAN_MAX_SCALARS)
+      return sng_plan_bad(c, "kernel %d (%s): %d runtime scalars (at most %d)", i, k->symbol,
+                          k->nscalars, SNG_PLAN_MAX_SCALARS);
     size_t n = k->bcast ? strlen(k->bcast) : 0;
     if (n != (size_t)k->nbufs)
       return sng_plan_bad(c, "kernel %d (%s): bcast \"%s\" has %zu letters for %d buffers", i,
@@ -37,7 +68,7 @@ static int check_kernels(const SngPlanCtx *c, const SngPlan *p) {
         return sng_plan_bad(c, "kernel %d (%s): bcast letter '%c' of buffer %zu (must be F, R, C or S)",
                             i, k->symbol, k->bcast[b], b);
   }
-  return SNG_OK;
+  return check_symbols(c, p);
 }
 
 static int check_params(const SngPlanCtx *c, const SngPlan *p) {
@@ -47,48 +78,79 @@ static int check_params(const SngPlanCtx *c, const SngPlan *p) {
   return SNG_OK;
 }
 
+/* The data source: what the loader opens and the batch buffers it fills (runtime/exec). */
+static int check_data(const SngPlanCtx *c, const SngPlan *p) {
+  const SngPlanData *d = &p->data;
+  int64_t sample = sng_plan_numel(d->sample_rank, d->sample_dims);
+  if (sample < 0 || d->batch > INT64_MAX / 8 / sample)
+    return sng_plan_bad(c, "data %s: batches of %lld samples of %lld values are too large",
+                        str(d->name), (long long)d->batch, (long long)sample);
+  if (!d->format || strcmp(d->format, "idx"))
+    return sng_plan_bad(c, "data %s: format \"%s\" (this runtime reads idx)", str(d->name),
+                        str(d->format));
+  if (!d->train[0] || !d->train[1] || !d->test[0] != !d->test[1])
+    return sng_plan_bad(c, "data %s: the %s set names its images but not its labels, or the "
+                        "reverse", str(d->name), !d->train[0] || !d->train[1] ? "training" : "test");
+  return SNG_OK;
+}
+
 /* ---------------------------------------------------------------- tensors */
 
 /* A PARAM or GRAD tensor is a box start[]..start[]+dims[] inside its param. */
 static int check_piece(const SngPlanCtx *c, const SngPlan *p, const SngPlanTensor *t,
-                       const char *what) {
+                       SngPlanWhat *what) {
   if (t->param < 0 || t->param >= p->nparams)
-    return sng_plan_bad(c, "%s: param index %d out of range (the plan has %d params)", what,
+    return sng_plan_bad(c, "%s: param index %d out of range (the plan has %d params)", at(what),
                         t->param, p->nparams);
   const SngPlanParam *q = &p->params[t->param];
   if (t->rank != q->rank)
-    return sng_plan_bad(c, "%s: rank %d, but param %d (%s) has rank %d", what, t->rank, t->param,
+    return sng_plan_bad(c, "%s: rank %d, but param %d (%s) has rank %d", at(what), t->rank, t->param,
                         str(q->name), q->rank);
   for (int i = 0; i < t->rank; i++)
     if (t->start[i] > q->dims[i] - t->dims[i])
       return sng_plan_bad(c, "%s: the piece [%lld, %lld) of dimension %d falls outside param %d "
-                          "(%s), whose dimension %d is %lld", what, (long long)t->start[i],
+                          "(%s), whose dimension %d is %lld", at(what), (long long)t->start[i],
                           sng_plan_end(t->start[i], t->dims[i]), i, t->param,
                           str(q->name), i, (long long)q->dims[i]);
+  return SNG_OK;
+}
+
+/* An INPUT tensor is rows start[0].. of the batch the data source delivers: features hold
+ * the data's sample shape per row, labels one value per row (runtime/exec fill_inputs). */
+static int check_input(const SngPlanCtx *c, const SngPlan *p, const SngPlanGraph *g,
+                       const SngPlanTensor *t, int64_t n, SngPlanWhat *what) {
+  const SngPlanData *d = &p->data;
+  if (t->param != 0 && t->param != 1)
+    return sng_plan_bad(c, "%s: input slot %d (must be 0 features or 1 labels)", at(what), t->param);
+  if (t->rank < 1)
+    return sng_plan_bad(c, "%s: an input of rank 0 (inputs are [rows, ...])", at(what));
+  if (t->start[0] > g->batch - t->dims[0])
+    return sng_plan_bad(c, "%s: rows [%lld, %lld) fall outside the batch of %lld", at(what),
+                        (long long)t->start[0], sng_plan_end(t->start[0], t->dims[0]),
+                        (long long)g->batch);
+  int64_t per = t->param ? 1 : sng_plan_numel(d->sample_rank, d->sample_dims);
+  if (per < 0 || n / t->dims[0] != per || n % t->dims[0])
+    return sng_plan_bad(c, "%s: %lld rows of %lld values, but data %s delivers %s of %lld values",
+                        at(what), (long long)t->dims[0], (long long)(n / t->dims[0]), str(d->name),
+                        t->param ? "labels" : "samples", (long long)per);
   return SNG_OK;
 }
 
 static int check_tensor(const SngPlanCtx *c, const SngPlan *p, const SngPlanGraph *g, int gi,
                         int ti) {
   const SngPlanTensor *t = &g->tensors[ti];
-  char what[160];
-  snprintf(what, sizeof what, "graph %d tensor %d (%s)", gi, ti, str(t->name));
+  SngPlanWhat w = {"tensor", gi, ti, t->name, ""}, *what = &w;
   int64_t n = sng_plan_numel(t->rank, t->dims);
-  if (n < 0) return sng_plan_bad(c, "%s: shape too large", what);
+  if (n < 0) return sng_plan_bad(c, "%s: shape too large", at(what));
   switch (t->kind) {
   case SNG_TENSOR_INPUT:
-    if (t->param != 0 && t->param != 1)
-      return sng_plan_bad(c, "%s: input slot %d (must be 0 features or 1 labels)", what, t->param);
-    if (t->rank > 0 && t->start[0] > g->batch - t->dims[0])
-      return sng_plan_bad(c, "%s: rows [%lld, %lld) fall outside the batch of %lld", what,
-                          (long long)t->start[0], sng_plan_end(t->start[0], t->dims[0]),
-                          (long long)g->batch);
+    if (check_input(c, p, g, t, n, what)) return SNG_EFORMAT;
     break;
   case SNG_TENSOR_PARAM:
     if (check_piece(c, p, t, what)) return SNG_EFORMAT;
     if (t->offset != -1)
       return sng_plan_bad(c, "%s: a PARAM tensor at arena offset %lld (must be -1: it lives in "
-                          "the parameter's memory)", what, (long long)t->offset);
+                          "the parameter's memory)", at(what), (long long)t->offset);
     return SNG_OK;
   case SNG_TENSOR_GRAD:
     if (check_piece(c, p, t, what)) return SNG_EFORMAT;
@@ -98,106 +160,85 @@ static int check_tensor(const SngPlanCtx *c, const SngPlan *p, const SngPlanGrap
   }
   int64_t bytes = n * 4;   /* float32 */
   if (t->offset < 0 || t->offset > g->arena_bytes || bytes > g->arena_bytes - t->offset)
-    return sng_plan_bad(c, "%s: bytes [%lld, %lld) fall outside the arena of %lld bytes", what,
+    return sng_plan_bad(c, "%s: bytes [%lld, %lld) fall outside the arena of %lld bytes", at(what),
                         (long long)t->offset, sng_plan_end(t->offset, bytes),
                         (long long)g->arena_bytes);
+  if (t->offset % SNG_PLAN_ALIGN)
+    return sng_plan_bad(c, "%s: arena offset %lld is not a multiple of %d", at(what),
+                        (long long)t->offset, SNG_PLAN_ALIGN);
   return SNG_OK;
 }
 
 /* ---------------------------------------------------------------- ops */
 
-static int64_t tensor_numel(const SngPlanGraph *g, int32_t t) {
-  return sng_plan_numel(g->tensors[t].rank, g->tensors[t].dims);
-}
-
-/* Each buffer (inputs, then outputs) holds what its bcast letter says over rows x cols. */
-static int check_kernel_op(const SngPlanCtx *c, const SngPlan *p, const SngPlanGraph *g,
-                           const SngPlanOp *o, const char *what) {
-  if (o->kernel < 0 || o->kernel >= p->nkernels)
-    return sng_plan_bad(c, "%s: kernel index %d out of range (the plan has %d kernels)", what,
-                        o->kernel, p->nkernels);
-  const SngPlanKernel *k = &p->kernels[o->kernel];
-  if (k->nbufs != o->nin + o->nout)
-    return sng_plan_bad(c, "%s: kernel %s takes %d buffers, the op has %d inputs and %d outputs",
-                        what, k->symbol, k->nbufs, o->nin, o->nout);
-  if (o->rows <= 0 || o->cols <= 0 || o->rows > INT64_MAX / 8 / o->cols)
-    return sng_plan_bad(c, "%s: iteration space %lld x %lld (rows and cols must be > 0)", what,
-                        (long long)o->rows, (long long)o->cols);
-  for (int b = 0; b < k->nbufs; b++) {
-    int32_t t = b < o->nin ? o->in[b] : o->out[b - o->nin];
-    char letter = k->bcast[b];
-    int64_t want = letter == 'F' ? o->rows * o->cols : letter == 'R' ? o->cols
-                   : letter == 'C' ? o->rows : 1;
-    int64_t have = tensor_numel(g, t);
-    if (have != want)
-      return sng_plan_bad(c, "%s: buffer %d is tensor %d (%s) of %lld elements, but bcast '%c' "
-                          "of kernel %s wants %lld (rows %lld, cols %lld)", what, b, t,
-                          str(g->tensors[t].name), (long long)have, letter, k->symbol,
-                          (long long)want, (long long)o->rows, (long long)o->cols);
-  }
-  return SNG_OK;
-}
-
-/* Send form (nin 1, nout 0) or receive form (nin 0, nout 1); the pairing is in dist.c. */
-static int check_bridge_op(const SngPlanCtx *c, const SngPlan *p, const SngPlanGraph *g,
-                           const SngPlanOp *o, const char *what) {
-  if (!(o->nin == 1 && o->nout == 0) && !(o->nin == 0 && o->nout == 1))
-    return sng_plan_bad(c, "%s: a BRIDGE with %d inputs and %d outputs (must be 1 and 0 to send, "
-                        "0 and 1 to receive)", what, o->nin, o->nout);
-  if (o->iattr[0] < 0 || o->iattr[0] > INT32_MAX)
-    return sng_plan_bad(c, "%s: bridge channel %lld (must be >= 0)", what, (long long)o->iattr[0]);
-  int32_t n = p->cluster.workers_per_group;
-  if (o->iattr[1] < 0 || o->iattr[1] >= n || o->iattr[1] == g->worker)
-    return sng_plan_bad(c, "%s: peer worker %lld (must be another of the group's %d workers; this "
-                        "is worker %d)", what, (long long)o->iattr[1], n, g->worker);
-  return SNG_OK;
-}
-
 static int check_op(const SngPlanCtx *c, const SngPlan *p, const SngPlanGraph *g, int gi, int oi) {
   const SngPlanOp *o = &g->ops[oi];
-  char what[160];
-  snprintf(what, sizeof what, "graph %d op %d (%s)", gi, oi, str(o->name));
+  SngPlanWhat w = {"op", gi, oi, o->name, ""}, *what = &w;
   for (int64_t k = 0; k < (int64_t)o->nin + o->nout; k++) {
     int in = k < o->nin;
     int32_t t = in ? o->in[k] : o->out[k - o->nin];
     if (t < 0 || t >= g->ntensors)
-      return sng_plan_bad(c, "%s: %s %lld is tensor %d, but the graph has %d tensors", what,
+      return sng_plan_bad(c, "%s: %s %lld is tensor %d, but the graph has %d tensors", at(what),
                           in ? "input" : "output", (long long)(in ? k : k - o->nin), t, g->ntensors);
   }
-  if (o->op == SNG_OP_KERNEL) return check_kernel_op(c, p, g, o, what);
-  if (o->kernel != -1)
-    return sng_plan_bad(c, "%s: a %s op has kernel %d (only KERNEL ops name a kernel)", what,
-                        sng_plan_op_name(o->op), o->kernel);
-  if (o->op == SNG_OP_MATMUL)
-    for (int k = 0; k < o->nin; k++)
-      if (g->tensors[o->in[k]].rank < 2)
-        return sng_plan_bad(c, "%s: input %d is tensor %d of rank %d (MATMUL needs rank >= 2, "
-                            "seen as a matrix [d0, rest])", what, k, o->in[k],
-                            g->tensors[o->in[k]].rank);
-  if (o->op == SNG_OP_BRIDGE) return check_bridge_op(c, p, g, o, what);
+  return sng_plan_check_op_shape(c, p, g, o, what);
+}
+
+/* The loss and metric tensors: the driver sums rows start[0].. of them (group.c). */
+static int check_rows_out(const SngPlanCtx *c, const SngPlanGraph *g, int gi, int32_t t,
+                          const char *role) {
+  if (t < 0) return SNG_OK;
+  if (t >= g->ntensors)
+    return sng_plan_bad(c, "graph %d: %s tensor %d out of range (%d tensors)", gi, role, t,
+                        g->ntensors);
+  const SngPlanTensor *x = &g->tensors[t];
+  if (x->kind != SNG_TENSOR_TEMP || x->rank < 1 || x->start[0] > g->batch - x->dims[0])
+    return sng_plan_bad(c, "graph %d: %s tensor %d (%s) must be a temp of rank >= 1 whose rows "
+                        "[%lld, %lld) lie in the batch of %lld", gi, role, t, str(x->name),
+                        (long long)x->start[0], sng_plan_end(x->start[0], x->dims[0]),
+                        (long long)g->batch);
   return SNG_OK;
 }
 
 static int check_graph(const SngPlanCtx *c, const SngPlan *p, int gi) {
   const SngPlanGraph *g = &p->graphs[gi];
-  for (int i = 0; i < g->ntensors; i++)
+  if (g->batch != p->data.batch)
+    return sng_plan_bad(c, "graph %d: batch %lld, but data %s delivers batches of %lld", gi,
+                        (long long)g->batch, str(p->data.name), (long long)p->data.batch);
+  int64_t top = 0;   /* the end of the highest arena tensor */
+  for (int i = 0; i < g->ntensors; i++) {
     if (check_tensor(c, p, g, gi, i)) return SNG_EFORMAT;
+    const SngPlanTensor *t = &g->tensors[i];
+    if (t->kind != SNG_TENSOR_PARAM && t->offset + 4 * sng_plan_numel(t->rank, t->dims) > top)
+      top = t->offset + 4 * sng_plan_numel(t->rank, t->dims);
+  }
+  int64_t room = (top + SNG_PLAN_ALIGN - 1) / SNG_PLAN_ALIGN * SNG_PLAN_ALIGN;
+  if (g->arena_bytes > room)
+    return sng_plan_bad(c, "graph %d: arena of %lld bytes, but its tensors end at %lld (at most "
+                        "%lld: the arena is what the memory plan uses)", gi,
+                        (long long)g->arena_bytes, (long long)top, (long long)room);
   for (int i = 0; i < g->nops; i++)
     if (check_op(c, p, g, gi, i)) return SNG_EFORMAT;
-  if (g->loss >= g->ntensors)
-    return sng_plan_bad(c, "graph %d: loss tensor %d out of range (%d tensors)", gi, g->loss,
-                        g->ntensors);
-  if (g->metric >= g->ntensors)
-    return sng_plan_bad(c, "graph %d: metric tensor %d out of range (%d tensors)", gi, g->metric,
-                        g->ntensors);
-  return SNG_OK;
+  return check_rows_out(c, g, gi, g->loss, "loss") || check_rows_out(c, g, gi, g->metric, "metric");
 }
 
+/* The servers call the update kernel with bufs {value, grad, state} and scalars {lr, wd,
+ * grad scale} over one slice (runtime/exec group.c). */
 static int check_updater(const SngPlanCtx *c, const SngPlan *p) {
   const SngPlanUpdater *u = &p->updater;
-  if (u->kernel >= p->nkernels)
-    return sng_plan_bad(c, "updater: kernel index %d out of range (the plan has %d kernels)",
-                        u->kernel, p->nkernels);
+  if (u->kernel >= p->nkernels || (u->kernel < 0 && p->nslices > 0))
+    return sng_plan_bad(c, "updater: kernel index %d out of range (the plan has %d kernels and %d "
+                        "slices to update)", u->kernel, p->nkernels, p->nslices);
+  if (u->nstate > 1)
+    return sng_plan_bad(c, "updater: %d state buffers per parameter (this runtime keeps at most 1)",
+                        u->nstate);
+  if (u->kernel >= 0) {
+    const SngPlanKernel *k = &p->kernels[u->kernel];
+    if (k->nbufs != 2 + u->nstate || k->nscalars > 3)
+      return sng_plan_bad(c, "updater: kernel %d (%s) takes %d buffers and %d scalars (must be 2 + "
+                          "nstate %d buffers: value, gradient, state; at most 3 scalars)", u->kernel,
+                          k->symbol, k->nbufs, k->nscalars, u->nstate);
+  }
   if (u->schedule == SNG_SCHED_STEP && u->sched_every <= 0)
     return sng_plan_bad(c, "updater: step schedule every %lld steps (must be > 0)",
                         (long long)u->sched_every);
@@ -208,12 +249,13 @@ int sng_plan_check(const SngPlan *p, const char *name, char *err, size_t errlen)
   SngPlanCtx c = {name, err, errlen};
   if (!p || !sng_plan_walkable(p))
     return sng_plan_bad(&c, "a count is negative or an array is missing");
-  if (sng_plan_check_fields(&c, p) || check_kernels(&c, p) || check_params(&c, p) ||
-      sng_plan_check_units(&c, p))
+  if (sng_plan_check_fields(&c, p) || check_data(&c, p) || check_kernels(&c, p) ||
+      check_params(&c, p) || sng_plan_check_units(&c, p))
     return SNG_EFORMAT;
   for (int i = 0; i < p->ngraphs; i++)
     if (check_graph(&c, p, i)) return SNG_EFORMAT;
-  if (sng_plan_check_bridges(&c, p) || sng_plan_check_slices(&c, p) || check_updater(&c, p))
+  if (sng_plan_check_pieces(&c, p) || sng_plan_check_bridges(&c, p) ||
+      sng_plan_check_slices(&c, p) || check_updater(&c, p))
     return SNG_EFORMAT;
   return SNG_OK;
 }

@@ -113,6 +113,13 @@ expect_fail 1 "$t/bad: error: cannot read file: Is a directory" "$SINGAC" "$t/ba
 expect_fail 1 "singa-exec: $t/bad: cannot write metrics: Is a directory" "$SINGA_EXEC" --metrics "$t/bad" "$t/ok.plan"
 expect_fail 2 "singac: $t/bad: cannot write: Is a directory" "$SINGAC" "$t/ok.sng" -o "$t/bad"
 
+# a test set whose samples differ from the plan's: refused before a batch is filled
+mkdir "$t/other" && "$MKDATA" "$t/other" 5 3 20 20
+mv "$t/test-images.gz" "$t/test-images.keep" && mv "$t/test-labels.gz" "$t/test-labels.keep"
+cp "$t/other/test-images.gz" "$t/other/test-labels.gz" "$t/"
+expect_fail 1 "test-images.gz: samples have 25 values; the plan was compiled for 16" "$SINGA_EXEC" "$t/ok.plan"
+mv "$t/test-images.keep" "$t/test-images.gz" && mv "$t/test-labels.keep" "$t/test-labels.gz"
+
 # usage errors are status 2
 expect_fail 2 "unknown option" "$SINGA_EXEC" --frobnicate "$t/ok.plan"
 expect_fail 2 "unknown option" "$SINGAC" --frobnicate "$t/ok.sng"

@@ -42,21 +42,21 @@ enum { TEMP = SNG_TENSOR_TEMP, INPUT = SNG_TENSOR_INPUT, PARAM = SNG_TENSOR_PARA
        GRAD = SNG_TENSOR_GRAD, BRIDGE = SNG_TENSOR_BRIDGE };
 
 /* Worker 0: x . w0 = h0, receives h1 from worker 1 over channel 0, z = relu(concat(h0, h1) + b),
- * a softmax loss, and the gradients of its pieces. */
+ * a per-row score, and the gradients of its pieces.  Arena offsets are multiples of 64. */
 static void make_graph0(SngArena *a, SngPlanGraph *g) {
-  *g = (SngPlanGraph){.worker = 0, .ntensors = 10, .nops = 7, .arena_bytes = 168, .loss = 7,
+  *g = (SngPlanGraph){.worker = 0, .ntensors = 10, .nops = 7, .arena_bytes = 512, .loss = 7,
                       .metric = -1, .batch = 4};
   SngPlanTensor *t = g->tensors = sng_arena_alloc(a, 10 * sizeof *t);
   tensor(&t[0], "x", INPUT, 0, 0, 2, 4, 3, 0, 0);            /* [0, 48) */
   tensor(&t[1], "w0", PARAM, 0, -1, 2, 3, 1, 0, 0);          /* column 0 of dense1.w */
-  tensor(&t[2], "h0", TEMP, -1, 48, 2, 4, 1, 0, 0);          /* [48, 64) */
-  tensor(&t[3], "h1", BRIDGE, -1, 64, 2, 4, 1, 0, 0);        /* [64, 80) */
+  tensor(&t[2], "h0", TEMP, -1, 64, 2, 4, 1, 0, 0);          /* [64, 80) */
+  tensor(&t[3], "h1", BRIDGE, -1, 128, 2, 4, 1, 0, 0);       /* [128, 144) */
   tensor(&t[4], "b", PARAM, 1, -1, 1, 2, 0, 0, 0);
-  tensor(&t[5], "z", TEMP, -1, 80, 2, 4, 2, 0, 0);           /* [80, 112) */
-  tensor(&t[6], "label", INPUT, 1, 112, 1, 4, 0, 0, 0);      /* [112, 128) */
-  tensor(&t[7], "loss", TEMP, -1, 128, 1, 4, 0, 0, 0);       /* [128, 144) */
-  tensor(&t[8], "w0.grad", GRAD, 0, 144, 2, 3, 1, 0, 0);     /* [144, 156) */
-  tensor(&t[9], "b.grad", GRAD, 1, 156, 1, 2, 0, 0, 0);      /* [156, 164) */
+  tensor(&t[5], "z", TEMP, -1, 192, 2, 4, 2, 0, 0);          /* [192, 224) */
+  tensor(&t[6], "label", INPUT, 1, 256, 1, 4, 0, 0, 0);      /* [256, 272) */
+  tensor(&t[7], "loss", TEMP, -1, 320, 1, 4, 0, 0, 0);       /* [320, 336) */
+  tensor(&t[8], "w0.grad", GRAD, 0, 384, 2, 3, 1, 0, 0);     /* [384, 396) */
+  tensor(&t[9], "b.grad", GRAD, 1, 448, 1, 2, 0, 0, 0);      /* [448, 456) */
   SngPlanOp *o = g->ops = sng_arena_alloc(a, 7 * sizeof *o);
   op(a, &o[0], SNG_OP_MATMUL, FWD, -1, "h0", 2, (int32_t[]){0, 1}, 1, (int32_t[]){2});
   op(a, &o[1], SNG_OP_BRIDGE, FWD, -1, "h1", 0, NULL, 1, (int32_t[]){3})->iattr[1] = 1;
@@ -64,7 +64,7 @@ static void make_graph0(SngArena *a, SngPlanGraph *g) {
   op(a, &o[3], SNG_OP_KERNEL, FWD, 0, "relu", 2, (int32_t[]){5, 4}, 1, (int32_t[]){5});
   o[3].rows = 4;
   o[3].cols = 2;
-  op(a, &o[4], SNG_OP_SOFTMAX_XENT, FWD, -1, "loss", 2, (int32_t[]){5, 6}, 1, (int32_t[]){7});
+  op(a, &o[4], SNG_OP_ACCURACY, FWD, -1, "loss", 2, (int32_t[]){5, 6}, 1, (int32_t[]){7});
   op(a, &o[5], SNG_OP_MATMUL, BWD, -1, "w0.grad", 2, (int32_t[]){0, 2}, 1, (int32_t[]){8});
   o[5].iattr[0] = 1;     /* transpose flags and the like must survive the trip */
   o[5].iattr[3] = -7;
@@ -75,17 +75,17 @@ static void make_graph0(SngArena *a, SngPlanGraph *g) {
 
 /* Worker 1: x . w1 = h1, sent to worker 0 over channel 0 (an op without a name). */
 static void make_graph1(SngArena *a, SngPlanGraph *g) {
-  *g = (SngPlanGraph){.worker = 1, .ntensors = 4, .nops = 3, .arena_bytes = 80, .loss = -1,
+  *g = (SngPlanGraph){.worker = 1, .ntensors = 4, .nops = 3, .arena_bytes = 192, .loss = -1,
                       .metric = -1, .batch = 4};
   SngPlanTensor *t = g->tensors = sng_arena_alloc(a, 4 * sizeof *t);
   tensor(&t[0], "x", INPUT, 0, 0, 2, 4, 3, 0, 0);
   tensor(&t[1], "w1", PARAM, 0, -1, 2, 3, 1, 0, 1);          /* column 1 of dense1.w */
-  tensor(&t[2], "h1", TEMP, -1, 48, 2, 4, 1, 0, 0);
-  tensor(&t[3], "w1.grad", GRAD, 0, 64, 2, 3, 1, 0, 1);
+  tensor(&t[2], "h1", TEMP, -1, 64, 2, 4, 1, 0, 0);
+  tensor(&t[3], "w1.grad", GRAD, 0, 128, 2, 3, 1, 0, 1);
   SngPlanOp *o = g->ops = sng_arena_alloc(a, 3 * sizeof *o);
   op(a, &o[0], SNG_OP_MATMUL, FWD, -1, "h1", 2, (int32_t[]){0, 1}, 1, (int32_t[]){2});
   op(a, &o[1], SNG_OP_BRIDGE, FWD, -1, NULL, 1, (int32_t[]){2}, 0, NULL);
-  op(a, &o[2], SNG_OP_MATMUL, BWD, -1, "w1.grad", 2, (int32_t[]){0, 2}, 1, (int32_t[]){3});
+  op(a, &o[2], SNG_OP_MATMUL, BWD, -1, "w1.grad", 2, (int32_t[]){0, 2}, 1, (int32_t[]){3})->iattr[0] = 1;
 }
 
 /* A small but complete plan: two workers with a bridge between them on rank 0, two servers on
@@ -600,7 +600,7 @@ static void bad_steps(SngPlan *p) { p->train.steps = 0; }
 static void bad_symbol(SngPlan *p) { p->kernels[1].symbol = NULL; }
 /* tensors */
 static void bad_param(SngPlan *p) { t0(p, 1)->param = 2; }
-static void bad_offset(SngPlan *p) { t0(p, 9)->offset = 164; }
+static void bad_offset(SngPlan *p) { t0(p, 9)->offset = 508; }
 static void bad_temp_without_arena(SngPlan *p) { t0(p, 2)->offset = -1; }
 static void bad_param_in_arena(SngPlan *p) { t0(p, 1)->offset = 0; }
 static void bad_input_slot(SngPlan *p) { t0(p, 6)->param = 2; }
@@ -620,11 +620,11 @@ static void bad_nbufs(SngPlan *p) { p->kernels[0].nbufs = 2; p->kernels[0].bcast
 static void bad_rows(SngPlan *p) { o0(p, 3)->rows = 0; }
 static void bad_loss(SngPlan *p) { p->graphs[0].loss = 10; }
 /* bridges */
-static void bad_bridge_alone(SngPlan *p) { send_op(p)->iattr[0] = 5; }
+static void bad_bridge_alone(SngPlan *p) { send_op(p)->iattr[0] = 1; }
 static void bad_bridge_peer(SngPlan *p) { send_op(p)->iattr[1] = 2; }
 static void bad_bridge_to_itself(SngPlan *p) { send_op(p)->iattr[1] = 1; }
 static void bad_bridge_channel(SngPlan *p) { send_op(p)->iattr[0] = -1; }
-static void bad_bridge_size(SngPlan *p) { t0(p, 3)->dims[0] = 2; }
+static void bad_bridge_size(SngPlan *p) { send_op(p)->in[0] = 0; }
 static void bad_bridge_form(SngPlan *p) {
   send_op(p)->nout = 1;
   send_op(p)->out = send_op(p)->in;
@@ -660,6 +660,53 @@ static void bad_slice_order(SngPlan *p) {   /* a fourth slice of param 0 after p
 static void bad_updater_kernel(SngPlan *p) { p->updater.kernel = 5; }
 static void bad_schedule(SngPlan *p) { p->updater.sched_every = 0; }
 
+/* whole-plan relations added with issue 8 */
+static void bad_graph_batch(SngPlan *p) { p->graphs[1].batch = 8; }
+static void bad_sample_size(SngPlan *p) { p->data.sample_dims[0] = 4; }
+static void bad_unaligned(SngPlan *p) { t0(p, 2)->offset = 48; }
+static void bad_arena_slack(SngPlan *p) { p->graphs[0].arena_bytes = 1 << 30; }
+static void bad_matmul_inner(SngPlan *p) { o0(p, 5)->iattr[0] = 0; }
+static void bad_transpose_flag(SngPlan *p) { o0(p, 0)->iattr[1] = 2; }
+static void bad_concat_sum(SngPlan *p) { t0(p, 5)->dims[1] = 3; t0(p, 5)->dims[0] = 4; o0(p, 3)->cols = 3; }
+static void bad_concat_dim(SngPlan *p) { o0(p, 2)->iattr[0] = 2; }
+static void bad_unrunnable(SngPlan *p) { o0(p, 4)->op = SNG_OP_SOFTMAX_XENT; }
+static void bad_reduce_size(SngPlan *p) { o0(p, 6)->in[0] = 2; }
+static void bad_accuracy_labels(SngPlan *p) { o0(p, 4)->in[1] = 5; }
+static void bad_same_symbol(SngPlan *p) { p->kernels[1].symbol = "k0"; }
+static void bad_scalars(SngPlan *p) { p->kernels[0].nscalars = 17; }
+static void bad_free_rows(SngPlan *p) { p->kernels[0].bcast = "RRR"; }
+static void bad_updater_bufs(SngPlan *p) { p->updater.nstate = 0; }
+static void bad_no_updater(SngPlan *p) { p->updater.kernel = -1; }
+static void bad_second_piece(SngPlan *p) {
+  t0(p, 9)->kind = PARAM, t0(p, 9)->offset = -1;
+  p->graphs[0].arena_bytes = 448;
+}
+static void bad_grad_box(SngPlan *p) { p->graphs[1].tensors[3].start[1] = 0; }
+static void bad_tiling(SngPlan *p) { p->graphs[1].tensors[1].start[1] = 0, p->graphs[1].tensors[3].start[1] = 0; }
+static void bad_test_only_release(SngPlan *p) { o0(p, 6)->phase = SNG_PHASE_FWD_TEST; }
+static void bad_bridge_phase(SngPlan *p) { send_op(p)->phase = SNG_PHASE_FWD_TRAIN; }
+static void bad_bridge_channel_big(SngPlan *p) { send_op(p)->iattr[0] = 1000000000; o0(p, 1)->iattr[0] = 1000000000; }
+static void bad_alias(SngPlan *p) { t0(p, 9)->offset = 192, p->graphs[0].arena_bytes = 448; }
+static void bad_format(SngPlan *p) { p->data.format = "csv"; }
+static void bad_half_test(SngPlan *p) { p->data.test[1] = NULL; }
+static void bad_loss_kind(SngPlan *p) { p->graphs[0].loss = 0; }
+/* each worker first waits for the other's send: graph 0 receives channel 0 before sending 1,
+ * graph 1 receives channel 1 before sending 0 */
+static void bad_deadlock(SngPlan *p) {
+  SngPlanGraph *g0 = &p->graphs[0], *g1 = &p->graphs[1];
+  SngPlanOp *o = sng_arena_alloc(p->arena, 8 * sizeof *o);
+  memcpy(o, g0->ops, 2 * sizeof *o);
+  op(p->arena, &o[2], SNG_OP_BRIDGE, FWD, -1, "h0.send", 1, (int32_t[]){2}, 0, NULL);
+  o[2].iattr[0] = 1, o[2].iattr[1] = 1;
+  memcpy(o + 3, g0->ops + 2, 5 * sizeof *o);
+  g0->ops = o, g0->nops = 8;
+  SngPlanOp *q = sng_arena_alloc(p->arena, 4 * sizeof *q);
+  q[0] = g1->ops[0];
+  op(p->arena, &q[1], SNG_OP_BRIDGE, FWD, -1, "h1.recv", 0, NULL, 1, (int32_t[]){2})->iattr[0] = 1;
+  q[2] = g1->ops[1], q[3] = g1->ops[2];
+  g1->ops = q, g1->nops = 4;
+}
+
 static const Bad bads[] = {
   {bad_opcode, "invalid plan: graph 0 op 0 (h0): op is"},
   {bad_phase, "invalid plan: graph 0 op 0 (h0): phase is 4 (must be 0..3)"},
@@ -677,7 +724,7 @@ static const Bad bads[] = {
   {bad_steps, "invalid plan: train: steps is 0 (must be >= 1)"},
   {bad_symbol, "invalid plan: kernel 1 (?): symbol is missing"},
   {bad_param, "invalid plan: graph 0 tensor 1 (w0): param index 2 out of range (the plan has 2 params)"},
-  {bad_offset, "invalid plan: graph 0 tensor 9 (b.grad): bytes [164, 172) fall outside the arena of 168 bytes"},
+  {bad_offset, "invalid plan: graph 0 tensor 9 (b.grad): bytes [508, 516) fall outside the arena of 512 bytes"},
   {bad_temp_without_arena, "invalid plan: graph 0 tensor 2 (h0): bytes [-1, 15) fall outside the arena"},
   {bad_param_in_arena, "invalid plan: graph 0 tensor 1 (w0): a PARAM tensor at arena offset 0 (must be -1"},
   {bad_input_slot, "invalid plan: graph 0 tensor 6 (label): input slot 2 (must be 0 features or 1 labels)"},
@@ -689,19 +736,19 @@ static const Bad bads[] = {
   {bad_out, "invalid plan: graph 0 op 4 (loss): output 0 is tensor -1, but the graph has 10 tensors"},
   {bad_kernel, "invalid plan: graph 0 op 3 (relu): kernel index 2 out of range (the plan has 2 kernels)"},
   {bad_kernel_on_matmul, "invalid plan: graph 0 op 0 (h0): a MATMUL op has kernel 0 (only KERNEL ops name a kernel)"},
-  {bad_matmul_rank, "invalid plan: graph 0 op 0 (h0): input 0 is tensor 6 of rank 1 (MATMUL needs rank >= 2"},
+  {bad_matmul_rank, "invalid plan: graph 0 op 0 (h0): input 0 (tensor 6, label) has rank 1 (MATMUL needs rank >= 2)"},
   {bad_bcast_size, "invalid plan: graph 0 op 3 (relu): buffer 1 is tensor 4 (b) of 2 elements, but "
-                   "bcast 'F' of kernel k0 wants 8 (rows 4, cols 2)"},
+                   "bcast 'F' of kernel 0 (k0) wants 8 (rows 4, cols 2)"},
   {bad_bcast_length, "invalid plan: kernel 0 (k0): bcast \"FR\" has 2 letters for 3 buffers"},
   {bad_bcast_letter, "invalid plan: kernel 0 (k0): bcast letter 'X' of buffer 2 (must be F, R, C or S)"},
-  {bad_nbufs, "invalid plan: graph 0 op 3 (relu): kernel k0 takes 2 buffers, the op has 2 inputs and 1 outputs"},
+  {bad_nbufs, "invalid plan: graph 0 op 3 (relu): kernel 0 (k0) takes 2 buffers, the op has 2 inputs and 1 outputs"},
   {bad_rows, "invalid plan: graph 0 op 3 (relu): iteration space 0 x 2 (rows and cols must be > 0)"},
   {bad_loss, "invalid plan: graph 0: loss tensor 10 out of range (10 tensors)"},
   {bad_bridge_alone, "invalid plan: bridge channel 0: graph 0 op 1 (h1) receives, but no op sends"},
   {bad_bridge_peer, "invalid plan: graph 1 op 1 (?): peer worker 2 (must be another of the group's 2 workers; this is worker 1)"},
   {bad_bridge_to_itself, "invalid plan: graph 1 op 1 (?): peer worker 1 (must be another"},
   {bad_bridge_channel, "invalid plan: graph 1 op 1 (?): bridge channel -1 (must be >= 0)"},
-  {bad_bridge_size, "invalid plan: bridge channel 0: graph 1 op 1 (?) sends 4 elements, graph 0 op 1 (h1) receives 2"},
+  {bad_bridge_size, "invalid plan: bridge channel 0: graph 1 op 1 (?) sends 12 elements, graph 0 op 1 (h1) receives 4"},
   {bad_bridge_form, "invalid plan: graph 1 op 1 (?): a BRIDGE with 1 inputs and 1 outputs"},
   {bad_two_sends, "invalid plan: bridge channel 0: graph 0 op 1 and graph 1 op 1 both send"},
   {bad_unit_graph, "invalid plan: unit 0: graph index 2 out of range (the plan has 2 graphs)"},
@@ -719,8 +766,35 @@ static const Bad bads[] = {
   {bad_slice_param, "invalid plan: slice 2: param index 2 out of range (the plan has 2 params)"},
   {bad_param_unsliced, "invalid plan: param 1 (dense1.b): elements [0, 2) are in no slice"},
   {bad_slice_order, "invalid plan: slice 3 (dense1.w): comes after the slices of param 1 (slices must be in param order)"},
-  {bad_updater_kernel, "invalid plan: updater: kernel index 5 out of range (the plan has 2 kernels)"},
+  {bad_updater_kernel, "invalid plan: updater: kernel index 5 out of range (the plan has 2 kernels and 3 slices to update)"},
   {bad_schedule, "invalid plan: updater: step schedule every 0 steps (must be > 0)"},
+  {bad_graph_batch, "invalid plan: graph 1: batch 8, but data fmnist delivers batches of 4"},
+  {bad_sample_size, "invalid plan: graph 0 tensor 0 (x): 4 rows of 3 values, but data fmnist delivers samples of 4 values"},
+  {bad_unaligned, "invalid plan: graph 0 tensor 2 (h0): arena offset 48 is not a multiple of 64"},
+  {bad_arena_slack, "invalid plan: graph 0: arena of 1073741824 bytes, but its tensors end at 456 (at most 512"},
+  {bad_matmul_inner, "invalid plan: graph 0 op 5 (w0.grad): MATMUL of [4 x 3] by [4 x 1]: inner sizes 3 and 4 differ"},
+  {bad_transpose_flag, "invalid plan: graph 0 op 0 (h0): transpose flag iattr[1] is 2 (must be 0 or 1)"},
+  {bad_concat_sum, "invalid plan: graph 0 op 2 (z): the inputs add up to 2 along dimension 1, the output has 3"},
+  {bad_concat_dim, "invalid plan: graph 0 op 2 (z): concat dimension 2 (the output has rank 2)"},
+  {bad_unrunnable, "invalid plan: graph 0 op 4 (loss): a SOFTMAX_XENT op cannot run in a plan"},
+  {bad_reduce_size, "invalid plan: graph 0 op 6 (b.grad): output 0 (tensor 9, b.grad) has 2 elements, but its input's columns makes 1"},
+  {bad_accuracy_labels, "invalid plan: graph 0 op 4 (loss): input 1 (tensor 5, z) has 8 elements, but one label per row of the scores makes 4"},
+  {bad_same_symbol, "invalid plan: kernel 0 and kernel 1 are both named k0 (symbols must be unique)"},
+  {bad_scalars, "invalid plan: kernel 0 (k0): 17 runtime scalars (at most 16)"},
+  {bad_free_rows, "invalid plan: graph 0 op 3 (relu): kernel 0 (k0) with bcast \"RRR\" leaves rows or cols free"},
+  {bad_updater_bufs, "invalid plan: updater: kernel 1 (k1) takes 3 buffers and 3 scalars (must be 2 + nstate 0 buffers"},
+  {bad_no_updater, "invalid plan: updater: kernel index -1 out of range (the plan has 2 kernels and 3 slices to update)"},
+  {bad_second_piece, "invalid plan: graph 0 tensor 9 (b.grad): a second PARAM tensor of param 1 (dense1.b), after tensor 4"},
+  {bad_grad_box, "invalid plan: graph 1 tensor 3 (w1.grad): the gradient's box differs from its PARAM tensor 1 (w1) of param 0 (dense1.w)"},
+  {bad_tiling, "invalid plan: param 0 (dense1.w): graph 1 tensor 1 (w1) holds [0, 1) of dimension 1, but the pieces before it end at 1"},
+  {bad_test_only_release, "invalid plan: graph 0: param 1 (dense1.b) is held but the last op touching it runs only in tests"},
+  {bad_bridge_phase, "invalid plan: bridge channel 0: graph 1 op 1 (?) sends in phase 1, graph 0 op 1 (h1) receives in phase 0"},
+  {bad_bridge_channel_big, "invalid plan: graph 0 op 1 (h1): bridge channel 1000000000 (channels are numbered below the plan's 2 bridge ops)"},
+  {bad_alias, "invalid plan: graph 0 op 6 (b.grad): output 0 (tensor 9, b.grad) and input 0 (tensor 5, z) share memory"},
+  {bad_format, "invalid plan: data fmnist: format \"csv\" (this runtime reads idx)"},
+  {bad_half_test, "invalid plan: data fmnist: the test set names its images but not its labels"},
+  {bad_loss_kind, "invalid plan: graph 0: loss tensor 0 (x) must be a temp of rank >= 1"},
+  {bad_deadlock, "invalid plan: bridges deadlock in training: graph 0 op 1 (h1) waits to receive channel 0, which graph 1 sends at op 2 (?), but graph 1 waits first at op 1 (h1.recv) to receive channel 1"},
 };
 
 Test(plan, inconsistent_plan_behind_valid_checksum) {
@@ -825,9 +899,9 @@ Test(plan, describe_mentions_everything) {
     "units:    4 (2 workers, 2 servers)\n",
     "  unit 3: kind server, group 0, index 1, rank 1, thread 1, graph -1\n",
     "graph 0: worker 0 (unit 0), 10 tensors, 7 ops (5 forward, 2 backward), arena 0.00 MiB "
-    "(168 bytes), batch 4\n",
+    "(512 bytes), batch 4\n",
     "  tensors: temp x3, input x2, param x2, grad x2, bridge x1\n",
-    "  ops: MATMUL x2, REDUCE_ROWS x1, SOFTMAX_XENT x1, CONCAT x1, BRIDGE x1, KERNEL x1\n",
+    "  ops: MATMUL x2, REDUCE_ROWS x1, ACCURACY x1, CONCAT x1, BRIDGE x1, KERNEL x1\n",
     "  loss: tensor 7 (loss), metric: none\n",
     "  bridges with worker 1: sends 0 (0 bytes), receives 1 (16 bytes)\n",
     "graph 1: worker 1 (unit 1), 4 tensors, 3 ops (2 forward, 1 backward)",

@@ -1,0 +1,264 @@
+/* shapes.c - per-op validation: what each op code of stdlib/ops.def may look like in a plan.
+ *
+ * The executor runs an op by handing its tensors' memory to a kernel that trusts their sizes:
+ * sgemm reads m x k and k x n floats, a box copy reads and writes the boxes its origins name,
+ * a JIT kernel walks rows x cols over buffers of the sizes its broadcast letters promise.  So
+ * every op runnable by this runtime has one row in `rules` below (keyed by the op enum, the
+ * only place that knows op shapes on the runtime side): its input and output counts and a
+ * function relating its attributes to its tensors.  An op code with no row is one this
+ * runtime cannot run (elementwise ops only ever run fused in a KERNEL op) and is refused.
+ * Tensor indices are already known to be in range (validate.c checks them first), and every
+ * tensor's element count fits in int64 with 8 bytes to spare.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+typedef struct OpCtx {
+  const SngPlanCtx *c;
+  const SngPlan *p;
+  const SngPlanGraph *g;
+  const SngPlanOp *o;
+  SngPlanWhat *what;     /* "graph 0 op 3 (h1)", formatted on demand */
+} OpCtx;
+
+static const char *str(const char *s) { return s ? s : "?"; }
+static const char *at(const OpCtx *x) { return sng_plan_what(x->what); }   /* for messages */
+static const SngPlanTensor *in_t(const OpCtx *x, int k) { return &x->g->tensors[x->o->in[k]]; }
+static const SngPlanTensor *out_t(const OpCtx *x) { return &x->g->tensors[x->o->out[0]]; }
+static int64_t numel(const SngPlanTensor *t) { return sng_plan_numel(t->rank, t->dims); }
+
+/* "input 1 (tensor 4, w)", or for k < 0 output -1 - k: "output 0 (tensor 5, h)" */
+static const char *tname(const OpCtx *x, char *buf, size_t n, int k) {
+  int32_t t = k < 0 ? x->o->out[-1 - k] : x->o->in[k];
+  snprintf(buf, n, "%s %d (tensor %d, %s)", k < 0 ? "output" : "input", k < 0 ? -1 - k : k, t,
+           str(x->g->tensors[t].name));
+  return buf;
+}
+
+/* The tensor of input k (or the output, k < 0) has want elements. */
+static int want_numel(const OpCtx *x, int k, int64_t want, const char *why) {
+  const SngPlanTensor *t = k < 0 ? out_t(x) : in_t(x, k);
+  char b[160];
+  if (numel(t) != want)
+    return sng_plan_bad(x->c, "%s: %s has %lld elements, but %s makes %lld", at(x),
+                        tname(x, b, sizeof b, k), (long long)numel(t), why, (long long)want);
+  return SNG_OK;
+}
+
+/* The tensor of input k (or the output, k < 0) has rank >= lo, or exactly `exact` (>= 0). */
+static int want_rank(const OpCtx *x, int k, int lo, int32_t exact) {
+  const SngPlanTensor *t = k < 0 ? out_t(x) : in_t(x, k);
+  char b[160];
+  if (exact >= 0 && t->rank != exact)
+    return sng_plan_bad(x->c, "%s: %s has rank %d, the output %d (%s needs them equal)", at(x),
+                        tname(x, b, sizeof b, k), t->rank, exact, sng_plan_op_name(x->o->op));
+  if (t->rank < lo)
+    return sng_plan_bad(x->c, "%s: %s has rank %d (%s needs rank >= %d)", at(x),
+                        tname(x, b, sizeof b, k), t->rank, sng_plan_op_name(x->o->op), lo);
+  return SNG_OK;
+}
+
+/* ---------------------------------------------------------------- the rules */
+
+/* out[m,n] = op(a) op(b), each input seen as a matrix [d0, rest] (kernels.c rt_matmul) */
+static int matmul(const OpCtx *x) {
+  const SngPlanOp *o = x->o;
+  for (int k = 0; k < 2; k++)
+    if (o->iattr[k] != 0 && o->iattr[k] != 1)
+      return sng_plan_bad(x->c, "%s: transpose flag iattr[%d] is %lld (must be 0 or 1)", at(x), k,
+                          (long long)o->iattr[k]);
+  if (want_rank(x, 0, 2, -1) || want_rank(x, 1, 2, -1)) return SNG_EFORMAT;
+  const SngPlanTensor *a = in_t(x, 0), *b = in_t(x, 1);
+  int64_t ar = a->dims[0], ac = numel(a) / ar, br = b->dims[0], bc = numel(b) / br;
+  int64_t m = o->iattr[0] ? ac : ar, k = o->iattr[0] ? ar : ac;
+  int64_t k2 = o->iattr[1] ? bc : br, n = o->iattr[1] ? br : bc;
+  if (k != k2)
+    return sng_plan_bad(x->c, "%s: MATMUL of [%lld x %lld] by [%lld x %lld]: inner sizes %lld and "
+                        "%lld differ", at(x), (long long)m, (long long)k, (long long)k2,
+                        (long long)n, (long long)k, (long long)k2);
+  if (ac > INT32_MAX || bc > INT32_MAX || ar > INT32_MAX || br > INT32_MAX)
+    return sng_plan_bad(x->c, "%s: MATMUL sizes %lld x %lld by %lld x %lld exceed the BLAS int",
+                        at(x), (long long)ar, (long long)ac, (long long)br, (long long)bc);
+  return want_numel(x, -1, m * n, "the product's m x n");
+}
+
+/* out[C] = the column sums of in[R, C] */
+static int reduce_rows(const OpCtx *x) {
+  if (want_rank(x, 0, 1, -1)) return SNG_EFORMAT;
+  return want_numel(x, -1, numel(in_t(x, 0)) / in_t(x, 0)->dims[0], "its input's columns");
+}
+
+/* out[R] from scores[R, C] and labels[R] */
+static int accuracy(const OpCtx *x) {
+  if (want_rank(x, 0, 1, -1)) return SNG_EFORMAT;
+  int64_t rows = in_t(x, 0)->dims[0];
+  return want_numel(x, 1, rows, "one label per row of the scores") ||
+         want_numel(x, -1, rows, "one value per row of the scores");
+}
+
+/* The box at iattr[0..rank) of size `inner` lies inside `outer` (same rank). */
+static int box_inside(const OpCtx *x, const SngPlanTensor *inner, const SngPlanTensor *outer,
+                      const char *role) {
+  if (inner->rank != outer->rank)
+    return sng_plan_bad(x->c, "%s: %s rank %d and %d differ", at(x), role, inner->rank,
+                        outer->rank);
+  for (int i = 0; i < inner->rank; i++)
+    if (x->o->iattr[i] < 0 || x->o->iattr[i] > outer->dims[i] - inner->dims[i])
+      return sng_plan_bad(x->c, "%s: %s: the box [%lld, %lld) of dimension %d falls outside "
+                          "[0, %lld)", at(x), role, (long long)x->o->iattr[i],
+                          sng_plan_end(x->o->iattr[i], inner->dims[i]), i,
+                          (long long)outer->dims[i]);
+  return SNG_OK;
+}
+
+static int slice(const OpCtx *x) {
+  return box_inside(x, out_t(x), in_t(x, 0), "the output in the input");
+}
+static int pad(const OpCtx *x) {
+  return box_inside(x, in_t(x, 0), out_t(x), "the input in the output");
+}
+
+/* out = the inputs joined along dimension iattr[0]; the other dimensions agree */
+static int concat(const OpCtx *x) {
+  const SngPlanTensor *out = out_t(x);
+  int64_t dim = x->o->iattr[0], sum = 0;
+  if (dim < 0 || dim >= out->rank)
+    return sng_plan_bad(x->c, "%s: concat dimension %lld (the output has rank %d)", at(x),
+                        (long long)dim, out->rank);
+  char b[160];
+  for (int k = 0; k < x->o->nin; k++) {
+    const SngPlanTensor *t = in_t(x, k);
+    if (want_rank(x, k, 0, out->rank)) return SNG_EFORMAT;
+    for (int i = 0; i < t->rank; i++)
+      if (i != dim && t->dims[i] != out->dims[i])
+        return sng_plan_bad(x->c, "%s: %s has dimension %d of %lld, the output %lld", at(x),
+                            tname(x, b, sizeof b, k), i, (long long)t->dims[i],
+                            (long long)out->dims[i]);
+    sum += t->dims[dim];   /* each <= numel, and nin is an int32: no overflow */
+    if (sum > out->dims[dim]) break;
+  }
+  if (sum != out->dims[dim])
+    return sng_plan_bad(x->c, "%s: the inputs%s add up to %lld along dimension %lld, the output "
+                        "has %lld", at(x), sum > out->dims[dim] ? " (so far)" : "",
+                        (long long)sum, (long long)dim, (long long)out->dims[dim]);
+  return SNG_OK;
+}
+
+/* Send form (nin 1, nout 0) or receive form (nin 0, nout 1); the pairing is in dist.c. */
+static int bridge(const OpCtx *x) {
+  const SngPlanOp *o = x->o;
+  if (!(o->nin == 1 && o->nout == 0) && !(o->nin == 0 && o->nout == 1))
+    return sng_plan_bad(x->c, "%s: a BRIDGE with %d inputs and %d outputs (must be 1 and 0 to send, "
+                        "0 and 1 to receive)", at(x), o->nin, o->nout);
+  if (o->iattr[0] < 0 || o->iattr[0] > INT32_MAX)
+    return sng_plan_bad(x->c, "%s: bridge channel %lld (must be >= 0)", at(x),
+                        (long long)o->iattr[0]);
+  int32_t n = x->p->cluster.workers_per_group;
+  if (o->iattr[1] < 0 || o->iattr[1] >= n || o->iattr[1] == x->g->worker)
+    return sng_plan_bad(x->c, "%s: peer worker %lld (must be another of the group's %d workers; "
+                        "this is worker %d)", at(x), (long long)o->iattr[1], n, x->g->worker);
+  return SNG_OK;
+}
+
+/* Each buffer (inputs, then outputs) holds what its bcast letter says over rows x cols, and
+ * rows and cols are each pinned by some buffer, so the iteration space is never larger
+ * than the memory it walks. */
+static int kernel(const OpCtx *x) {
+  const SngPlanOp *o = x->o;
+  const SngPlan *p = x->p;
+  if (o->kernel < 0 || o->kernel >= p->nkernels)
+    return sng_plan_bad(x->c, "%s: kernel index %d out of range (the plan has %d kernels)", at(x),
+                        o->kernel, p->nkernels);
+  const SngPlanKernel *k = &p->kernels[o->kernel];
+  if (k->nbufs != o->nin + o->nout)
+    return sng_plan_bad(x->c, "%s: kernel %d (%s) takes %d buffers, the op has %d inputs and %d "
+                        "outputs", at(x), o->kernel, k->symbol, k->nbufs, o->nin, o->nout);
+  if (o->rows <= 0 || o->cols <= 0 || o->rows > INT64_MAX / 8 / o->cols)
+    return sng_plan_bad(x->c, "%s: iteration space %lld x %lld (rows and cols must be > 0)",
+                        at(x), (long long)o->rows, (long long)o->cols);
+  const char *bc = k->bcast ? k->bcast : "";   /* nbufs letters of FRCS (check_kernels) */
+  if (!strpbrk(bc, "FC") || !strpbrk(bc, "FR"))
+    return sng_plan_bad(x->c, "%s: kernel %d (%s) with bcast \"%s\" leaves rows or cols free (a "
+                        "worker kernel needs an F buffer, or both R and C)", at(x), o->kernel,
+                        k->symbol, bc);
+  for (int b = 0; b < k->nbufs; b++) {
+    int32_t t = b < o->nin ? o->in[b] : o->out[b - o->nin];
+    char letter = bc[b];
+    int64_t want = letter == 'F' ? o->rows * o->cols : letter == 'R' ? o->cols
+                   : letter == 'C' ? o->rows : 1;
+    int64_t have = numel(&x->g->tensors[t]);
+    if (have != want)
+      return sng_plan_bad(x->c, "%s: buffer %d is tensor %d (%s) of %lld elements, but bcast '%c' "
+                          "of kernel %d (%s) wants %lld (rows %lld, cols %lld)", at(x), b, t,
+                          str(x->g->tensors[t].name), (long long)have, letter, o->kernel,
+                          k->symbol, (long long)want, (long long)o->rows, (long long)o->cols);
+  }
+  return SNG_OK;
+}
+
+/* ---------------------------------------------------------------- the table */
+
+typedef struct Rule {
+  int nin, nout;         /* -1: any number (CONCAT: >= 1; BRIDGE: its check decides) */
+  int (*check)(const OpCtx *x);
+} Rule;
+
+static const Rule rules[SNG_OP__COUNT] = {
+  [SNG_OP_MATMUL] = {2, 1, matmul},
+  [SNG_OP_REDUCE_ROWS] = {1, 1, reduce_rows},
+  [SNG_OP_ACCURACY] = {2, 1, accuracy},
+  [SNG_OP_SLICE] = {1, 1, slice},
+  [SNG_OP_PAD] = {1, 1, pad},
+  [SNG_OP_CONCAT] = {-1, 1, concat},
+  [SNG_OP_BRIDGE] = {-1, -1, bridge},
+  [SNG_OP_KERNEL] = {-1, -1, kernel},
+};
+
+/* The arena bytes of tensor t, or false for a PARAM tensor (it lives in parameter memory). */
+static bool span(const SngPlanGraph *g, int32_t t, int64_t *lo, int64_t *hi) {
+  const SngPlanTensor *x = &g->tensors[t];
+  if (x->kind == SNG_TENSOR_PARAM) return false;
+  *lo = x->offset, *hi = x->offset + 4 * sng_plan_numel(x->rank, x->dims);
+  return true;
+}
+
+/* No output shares memory with an input: the C kernels copy with memcpy and hand sgemm
+ * restrict-like operands.  A KERNEL op may update a buffer in place (the same bytes exactly:
+ * elementwise code reads each element before writing it), never a partial overlap. */
+static int check_alias(const OpCtx *x) {
+  const SngPlanOp *o = x->o;
+  for (int j = 0; j < o->nout; j++)
+    for (int k = 0; k < o->nin; k++) {
+      int64_t a0, a1, b0, b1;
+      bool same = o->in[k] == o->out[j];
+      bool arena = span(x->g, o->in[k], &a0, &a1) && span(x->g, o->out[j], &b0, &b1);
+      if (!same && !(arena && a0 < b1 && b0 < a1)) continue;
+      if (o->op == SNG_OP_KERNEL && (same || (a0 == b0 && a1 == b1))) continue;
+      char bi[160], bo[160];
+      return sng_plan_bad(x->c, "%s: %s and %s share memory%s", at(x), tname(x, bo, sizeof bo, -1 - j),
+                          tname(x, bi, sizeof bi, k), o->op == SNG_OP_KERNEL ?
+                          " (a kernel may only update a buffer exactly in place)" : "");
+    }
+  return SNG_OK;
+}
+
+int sng_plan_check_op_shape(const SngPlanCtx *c, const SngPlan *p, const SngPlanGraph *g,
+                            const SngPlanOp *o, SngPlanWhat *what) {
+  const Rule *r = &rules[o->op];   /* the op code is in range (fields.def ENUM) */
+  if (!r->check)
+    return sng_plan_bad(c, "%s: a %s op cannot run in a plan (this runtime has no kernel for "
+                        "it; elementwise ops run fused in KERNEL ops)", sng_plan_what(what),
+                        sng_plan_op_name(o->op));
+  if (o->op != SNG_OP_KERNEL && o->kernel != -1)
+    return sng_plan_bad(c, "%s: a %s op has kernel %d (only KERNEL ops name a kernel)",
+                        sng_plan_what(what), sng_plan_op_name(o->op), o->kernel);
+  if ((r->nin >= 0 && o->nin != r->nin) || (r->nin < 0 && r->nout == 1 && o->nin < 1) ||
+      (r->nout >= 0 && o->nout != r->nout))
+    return sng_plan_bad(c, "%s: a %s op with %d inputs and %d outputs (it takes %s%d and makes %d)",
+                        sng_plan_what(what), sng_plan_op_name(o->op), o->nin, o->nout,
+                        r->nin < 0 ? ">= " : "",
+                        r->nin < 0 ? 1 : r->nin, r->nout);
+  OpCtx x = {c, p, g, o, what};
+  return r->check(&x) || check_alias(&x) ? SNG_EFORMAT : SNG_OK;
+}
