@@ -263,7 +263,8 @@ static const SngPlanData *data_of(SngLayerCtx *c, const SngExpr *e) {
     sng_diag_error(c->d, e->loc, "expected the name of a data block");
     return NULL;
   }
-  if (c->job->data.name && !strcmp(c->job->data.name, e->str)) return &c->job->data;
+  if (c->job->data.name && !strcmp(c->job->data.name, e->str)) /* a block that failed to load said so */
+    return c->job->data.sample_rank ? &c->job->data : NULL;
   sng_diag_error(c->d, e->loc, "no data block named '%s'", e->str);
   if (c->job->data.name) sng_diag_hint(c->d, "the file defines data '%s'", c->job->data.name);
   return NULL;

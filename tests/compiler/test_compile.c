@@ -212,6 +212,8 @@ Test(compile, missing_data_file) {
   SngPlan *p = compile(text, &msgs, NULL);
   cr_expect_null(p);
   cr_expect_not_null(strstr(msgs, "t.sng:3:11: error: /nonexistent/a.gz: cannot open: No such file or directory"), "%s", msgs);
+  cr_expect_null(strstr(msgs, "dense()"), "no knock-on error from the net that reads the data:\n%s", msgs);
+  cr_expect_null(strstr(strstr(msgs, "error:") + 1, "error:"), "one error:\n%s", msgs);
   free(msgs);
 }
 
