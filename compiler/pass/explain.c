@@ -152,7 +152,10 @@ void sng_pass_explain(FILE *out, const SngJob *job) {
   if (job->autorep.ran)
     fprintf(out, "  partition = auto: %lld B/step chosen; all batch %lld B, all feature %lld B (%d choices tried%s)\n",
             (long long)job->autorep.chosen, (long long)job->autorep.all_batch, (long long)job->autorep.all_feature,
-            job->autorep.searched, job->autorep.exact ? ", exact" : ", coordinate descent");
+            job->autorep.searched,
+            job->autorep.exact ? ", exact"
+            : job->autorep.cut ? ", coordinate descent stopped at its budget: each choice builds the whole net"
+                               : ", coordinate descent");
   free(to);
   free(sl_start);
   free(sl_list);

@@ -346,7 +346,10 @@ static int64_t cost(SngIrGraph *old, int nw, SngPart *mode) {
   return c;
 }
 
-enum { EXACT_LIMIT = 12 };   /* 2^12 partition+grad builds at most; beyond: coordinate descent */
+/* Each choice tried costs a partition + grad build of the whole net, so the search has a budget
+ * of node visits: a net of a few hundred nodes may try thousands of choices, one of 100k nodes
+ * only the two uniform ones (a build visits ~5 us a node: the budget is about 2 s). */
+enum { EXACT_LIMIT = 12, VISIT_BUDGET = 400000 };
 
 static void resolve_auto(SngJob *job, SngIrGraph *old, int nw, SngPart *mode) {
   int *free_ = sng_alloc(sizeof(int) * (size_t)(old->nlayers + 1)), nfree = 0; /* every layer with a choice */
@@ -359,33 +362,44 @@ static void resolve_auto(SngJob *job, SngIrGraph *old, int nw, SngPart *mode) {
   free(decides);
   SngAutoReport *r = &job->autorep;
   r->ran = 1;
-  SngPart *m = sng_alloc(sizeof(SngPart) * (size_t)(old->nlayers + 1));
-  memcpy(m, mode, sizeof(SngPart) * (size_t)old->nlayers);
+  r->budget = VISIT_BUDGET / (old->nnodes > 0 ? old->nnodes : 1);
+  if (r->budget < 2) r->budget = 2;
+  size_t msz = sizeof(SngPart) * (size_t)old->nlayers;
+  SngPart *m = sng_alloc(msz + sizeof(SngPart));
+  memcpy(m, mode, msz);
   for (int k = 0; k < nfree; k++) m[free_[k]] = SNG_PART_FEATURE;
   r->all_feature = cost(old, nw, m);
   for (int k = 0; k < nfree; k++) m[free_[k]] = SNG_PART_BATCH;
   r->all_batch = r->chosen = cost(old, nw, m);
   r->searched = 2;
-  if (nfree <= EXACT_LIMIT) {
+  if (r->all_feature < r->all_batch) { /* start from the cheaper uniform choice */
+    for (int k = 0; k < nfree; k++) mode[free_[k]] = SNG_PART_FEATURE;
+    r->chosen = r->all_feature;
+  }
+  if (nfree <= EXACT_LIMIT && (1 << nfree) <= r->budget) {
     r->exact = true;
-    for (uint32_t bits = 1; bits < (1u << nfree); bits++) {
+    for (uint32_t bits = 1; bits + 1 < (1u << nfree); bits++) { /* the two uniform ones are done */
       for (int k = 0; k < nfree; k++) m[free_[k]] = (bits >> k & 1) ? SNG_PART_FEATURE : SNG_PART_BATCH;
       int64_t c = cost(old, nw, m);
       r->searched++;
-      if (c < r->chosen) { /* ties keep the earlier (more batch) choice */
+      if (c < r->chosen) { /* ties keep the earlier (more batch, or uniform) choice */
         r->chosen = c;
-        memcpy(mode, m, sizeof(SngPart) * (size_t)old->nlayers);
+        memcpy(mode, m, msz);
       }
     }
-  } else { /* flip one layer at a time while that helps */
-    memcpy(m, mode, sizeof(SngPart) * (size_t)old->nlayers);
-    for (bool better = true; better;) {
+  } else if (nfree > 0) { /* flip one layer at a time while that helps, within the budget */
+    memcpy(m, mode, msz);
+    for (bool better = true; better && !r->cut;) {
       better = false;
       for (int k = 0; k < nfree; k++) {
+        if (r->searched >= r->budget) {
+          r->cut = true;
+          break;
+        }
         m[free_[k]] = m[free_[k]] == SNG_PART_BATCH ? SNG_PART_FEATURE : SNG_PART_BATCH;
         int64_t c = cost(old, nw, m);
         r->searched++;
-        if (c < r->chosen) r->chosen = c, better = true, memcpy(mode, m, sizeof(SngPart) * (size_t)old->nlayers);
+        if (c < r->chosen) r->chosen = c, better = true, memcpy(mode, m, msz);
         else m[free_[k]] = mode[free_[k]];
       }
     }

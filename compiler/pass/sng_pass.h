@@ -23,7 +23,9 @@ typedef struct SngAutoReport {    /* what partition = auto chose, for --explain 
   int ran;                        /* 1 if the net asked for auto */
   int64_t chosen, all_batch, all_feature;   /* predicted bytes moved per step */
   int searched;                   /* combinations tried */
+  int budget;                     /* at most this many: each is a build of the whole net */
   bool exact;                     /* every combination was tried */
+  bool cut;                       /* the descent stopped at the budget, not at a local minimum */
 } SngAutoReport;
 
 typedef struct SngJob {

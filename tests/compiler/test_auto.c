@@ -85,3 +85,29 @@ Test(auto_partition, explicit_settings_are_kept) {
   cr_expect_eq(part_of(job, "dense2"), SNG_PART_FEATURE, "a layer's own setting is not overridden by auto");
   sng_job_free(job);
 }
+
+/* A long chain: every choice builds the whole net, so the search keeps to its budget, starts
+ * from the cheaper uniform choice and never ends above it (a descent from all batch used to stop
+ * in a local minimum above all feature, and tried 1,000 whole-net builds at 2,000 ops). */
+Test(auto_partition, a_long_chain_keeps_to_the_budget) {
+  enum { PAIRS = 1000 };
+  size_t cap = 512 + PAIRS * 48;
+  char *text = malloc(cap);
+  int k = snprintf(text, cap,
+                   "data d {\n  dir = \"%s\"\n  train = idx(\"train-images.gz\", \"train-labels.gz\")\n  batch = 64\n}\n"
+                   "net m(partition = auto) {\n  x, y = input(d)\n  h0 = x\n", dir);
+  for (int i = 1; i <= PAIRS; i++) k += snprintf(text + k, cap - (size_t)k, "  h%d = relu(dense(h%d, 4))\n", i, i - 1);
+  snprintf(text + k, cap - (size_t)k,
+           "  loss softmax_cross_entropy(dense(h%d, 10), y)\n}\n"
+           "cluster(workers_per_group = 2)\ntrain m with bp, sgd { steps = 1 }\n", PAIRS);
+  SngJob *job = compile(text);
+  const SngAutoReport *r = &job->autorep;
+  cr_expect(r->ran && !r->exact && r->cut, "a net this large is not searched exhaustively");
+  cr_expect(r->searched <= r->budget && r->budget < PAIRS, "%d choices tried, budget %d", r->searched, r->budget);
+  int64_t best = r->all_batch < r->all_feature ? r->all_batch : r->all_feature;
+  cr_expect(r->chosen <= best, "chosen %lld B, all batch %lld B, all feature %lld B", (long long)r->chosen,
+            (long long)r->all_batch, (long long)r->all_feature);
+  cr_expect_eq(sng_pass_step_bytes(job->net, NULL), r->chosen, "the report gives the bytes of the net built");
+  sng_job_free(job);
+  free(text);
+}
