@@ -41,6 +41,7 @@ static const char *const updaters[] = {[SNG_UPD_SGD] = "sgd"};
 static const char *const schedules[] = {[SNG_SCHED_FIXED] = "fixed", [SNG_SCHED_STEP] = "step"};
 static const char *const frameworks[SNG_FW__COUNT] = {
   [SNG_FW_SANDBLASTER] = "sandblaster", [SNG_FW_ALLREDUCE] = "allreduce",
+  [SNG_FW_DOWNPOUR] = "downpour", [SNG_FW_HOGWILD] = "hogwild",
 };
 
 /* ---- the column words of fields.def ---- */
