@@ -116,10 +116,9 @@ void sng_pass_explain(FILE *out, const SngJob *job) {
       for (int u = nw; u < nu; u++) link[n->worker * (size_t)nu + u] += to[u], link[u * (size_t)nu + n->worker] += to[u];
     }
   }
-  static const char *const fw[] = {"sandblaster", "allreduce", "downpour", "hogwild"};
   fprintf(out, "explain %s: %d worker%s, %d server%s (%s), batch %lld\n", g->name, nw, nw == 1 ? "" : "s",
           job->cluster.servers_per_group, job->cluster.servers_per_group == 1 ? "" : "s",
-          fw[job->cluster.framework % 4], (long long)job->data.batch);
+          sng_plan_framework_name(job->cluster.framework), (long long)job->data.batch);
   if (job->cluster.worker_groups > 1)
     fprintf(out, "  per group, of %d worker groups and %d server group%s (each group on its own clock)\n",
             job->cluster.worker_groups, job->cluster.server_groups, job->cluster.server_groups == 1 ? "" : "s");

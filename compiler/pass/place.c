@@ -76,9 +76,8 @@ void sng_pass_print_slices(FILE *out, const SngJob *job) {
   int nworkers = job->cluster.worker_groups * job->cluster.workers_per_group;
   const SngPlanCluster *cl = &job->cluster;
   if (cl->worker_groups > 1) { /* every group runs the graphs above; slices name server group 0 */
-    static const char *const fw[] = {"sandblaster", "allreduce", "downpour", "hogwild"};
     fprintf(out, "groups: %d worker groups of %d (%s%s), %d server group%s of %d", cl->worker_groups,
-            cl->workers_per_group, cl->workers_per_group > 1 ? "hybrid: " : "", fw[cl->framework % 4],
+            cl->workers_per_group, cl->workers_per_group > 1 ? "hybrid: " : "", sng_plan_framework_name(cl->framework),
             cl->server_groups, cl->server_groups == 1 ? "" : "s", cl->servers_per_group);
     if (cl->sync_every) fprintf(out, ", exchanging every %d steps", cl->sync_every);
     fputc('\n', out);

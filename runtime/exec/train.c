@@ -321,18 +321,17 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
   fprintf(o->out, "training %s: %lld steps of %lld samples, %d parameters (%s), %d JIT kernels for %s\n",
           p->train.net, (long long)r.steps, (long long)p->data.batch, p->nparams, vals, sng_jit_count(r.grp->jit),
           sng_jit_cpu(r.grp->jit));
-  static const char *const fw[] = {"sandblaster", "allreduce", "downpour", "hogwild"};
   if (r.gs->n > 1)
     fprintf(o->out, "groups: %d worker groups of %d worker%s (%s%s), %d server group%s of %d, %lld samples per step "
             "of all groups\n", r.gs->n, r.grp->nw, r.grp->nw == 1 ? "" : "s", r.grp->nw > 1 ? "hybrid: " : "",
-            fw[p->cluster.framework % 4], p->cluster.server_groups, p->cluster.server_groups == 1 ? "" : "s", r.grp->ns,
+            sng_plan_framework_name(p->cluster.framework), p->cluster.server_groups, p->cluster.server_groups == 1 ? "" : "s", r.grp->ns,
             (long long)p->data.batch * r.gs->n);
   if (r.gs->n > 1 && p->cluster.framework == SNG_FW_HOGWILD)
     fprintf(o->out, "hogwild: the server groups exchange parameters every %d steps of a group\n",
             p->cluster.sync_every);
   if (r.grp->nw > 1 || r.grp->ns > 1 || r.gs->n > 1)
     fprintf(o->out, "group: %d workers, %d servers (%s), %d OpenBLAS thread%s per worker\n", r.grp->nw, r.grp->ns,
-            fw[p->cluster.framework % 4], r.grp->blas_threads, r.grp->blas_threads == 1 ? "" : "s");
+            sng_plan_framework_name(p->cluster.framework), r.grp->blas_threads, r.grp->blas_threads == 1 ? "" : "s");
   fflush(o->out);
   r.metrics_step = -1;
   if (!(r.stopped = sng_stop_requested())) train_loop(&r);

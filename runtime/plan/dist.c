@@ -49,7 +49,6 @@ static int check_unit(const SngPlanCtx *c, const SngPlan *p, int i, int32_t *run
  * several share one server group (downpour) or have one each (hogwild, which alone exchanges
  * every sync_every steps). */
 static int check_framework(const SngPlanCtx *c, const SngPlanCluster *cl) {
-  static const char *const names[SNG_FW__COUNT] = {"sandblaster", "allreduce", "downpour", "hogwild"};
   int fw = cl->framework, wg = cl->worker_groups, sg = cl->server_groups;
   int ok = fw == SNG_FW_DOWNPOUR ? wg > 1 && sg == 1
            : fw == SNG_FW_HOGWILD ? wg > 1 && sg == wg && cl->sync_every >= 1
@@ -58,7 +57,7 @@ static int check_framework(const SngPlanCtx *c, const SngPlanCluster *cl) {
     return sng_plan_bad(c, "cluster: sync_every %d, but only hogwild exchanges parameters", cl->sync_every);
   if (!ok)
     return sng_plan_bad(c, "cluster: framework %s does not fit %d worker groups and %d server "
-                        "groups (sync_every %d)", names[fw], wg, sg,
+                        "groups (sync_every %d)", sng_plan_framework_name(fw), wg, sg,
                         cl->sync_every);
   return SNG_OK;
 }

@@ -44,6 +44,8 @@ static const char *const frameworks[SNG_FW__COUNT] = {
   [SNG_FW_DOWNPOUR] = "downpour", [SNG_FW_HOGWILD] = "hogwild",
 };
 
+const char *sng_plan_framework_name(int32_t fw) { return fw >= 0 && fw < SNG_FW__COUNT ? frameworks[fw] : "?"; }
+
 /* ---- the column words of fields.def ---- */
 
 #define FIELD(ty, m, length, range) \

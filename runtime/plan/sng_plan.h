@@ -160,6 +160,9 @@ typedef struct SngPlanTrain {
  * several on their own clocks against one server group (downpour) or one each (hogwild) */
 typedef enum { SNG_FW_SANDBLASTER, SNG_FW_ALLREDUCE, SNG_FW_DOWNPOUR, SNG_FW_HOGWILD, SNG_FW__COUNT } SngFramework;
 
+/* "sandblaster", "allreduce", "downpour", "hogwild"; "?" out of range */
+const char *sng_plan_framework_name(int32_t framework);
+
 typedef struct SngPlanCluster {
   int32_t worker_groups, workers_per_group, server_groups, servers_per_group;
   int32_t framework;           /* SngFramework */
