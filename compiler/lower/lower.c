@@ -201,11 +201,15 @@ SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t er
   p->source = sng_arena_strdup(a, job->source);
   p->nranks = 1;
   p->cluster = job->cluster;
-  /* placement, embedded: every worker and server a thread of rank 0; workers first */
-  p->nunits = nw + ns;
+  /* placement, embedded: every worker and server a thread of rank 0; the workers first, group
+   * by group (each group runs the same graphs), then the servers, server group by server group */
+  int wg = job->cluster.worker_groups, sg = job->cluster.server_groups;
+  p->nunits = wg * nw + sg * ns;
   p->units = sng_arena_alloc(a, sizeof(SngPlanUnit) * (size_t)p->nunits);
-  for (int w = 0; w < nw; w++) p->units[w] = (SngPlanUnit){SNG_UNIT_WORKER, 0, w, 0, w, w};
-  for (int s = 0; s < ns; s++) p->units[nw + s] = (SngPlanUnit){SNG_UNIT_SERVER, 0, s, 0, nw + s, -1};
+  for (int k = 0, u = 0; k < wg; k++)
+    for (int w = 0; w < nw; w++, u++) p->units[u] = (SngPlanUnit){SNG_UNIT_WORKER, k, w, 0, u, w};
+  for (int k = 0, u = wg * nw; k < sg; k++)
+    for (int s = 0; s < ns; s++, u++) p->units[u] = (SngPlanUnit){SNG_UNIT_SERVER, k, s, 0, u, -1};
   p->kernels = sng_arena_alloc(a, sizeof(SngPlanKernel) * (size_t)(g->nkernels + job->update->nkernels + 1));
 
   Lower l = {p, g, sng_alloc(sizeof(int32_t) * (size_t)g->nnodes), sng_calloc((size_t)whole->nnodes + 1, sizeof(int32_t)), NULL};

@@ -64,7 +64,8 @@ static void piece_to_servers(const SngIrNode *n, const SngJob *job, const int *s
     for (int q = sl_start[pidx]; q < sl_start[pidx + 1]; q++) {
       const SngPlanSlice *sl = &job->slices[sl_list[q]];
       int64_t lo = a > sl->offset ? a : sl->offset, hi = a + len < sl->offset + sl->len ? a + len : sl->offset + sl->len;
-      if (hi > lo) to_unit[sl->server] += 4 * (hi - lo);
+      /* per group: the servers' units follow every group's workers */
+      if (hi > lo) to_unit[sl->server - (job->cluster.worker_groups - 1) * job->cluster.workers_per_group] += 4 * (hi - lo);
     }
     for (int i = rank - 2; i >= 0; i--) { /* next run: odometer over the outer dimensions */
       if (++idx[i] < n->shape.d[i]) break;
@@ -115,10 +116,12 @@ void sng_pass_explain(FILE *out, const SngJob *job) {
       for (int u = nw; u < nu; u++) link[n->worker * (size_t)nu + u] += to[u], link[u * (size_t)nu + n->worker] += to[u];
     }
   }
-  static const char *const fw[] = {"sandblaster", "allreduce"};
   fprintf(out, "explain %s: %d worker%s, %d server%s (%s), batch %lld\n", g->name, nw, nw == 1 ? "" : "s",
           job->cluster.servers_per_group, job->cluster.servers_per_group == 1 ? "" : "s",
-          fw[job->cluster.framework % 2], (long long)job->data.batch);
+          sng_plan_framework_name(job->cluster.framework), (long long)job->data.batch);
+  if (job->cluster.worker_groups > 1)
+    fprintf(out, "  per group, of %d worker groups and %d server group%s (each group on its own clock)\n",
+            job->cluster.worker_groups, job->cluster.server_groups, job->cluster.server_groups == 1 ? "" : "s");
   fprintf(out, "  %-6s %12s %12s %12s %12s\n", "worker", "MFLOP/step", "peak memory", "sent", "received");
   for (int w = 0; w < nw; w++) {
     char pk[32], se[32], re[32];

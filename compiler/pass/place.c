@@ -74,6 +74,14 @@ void sng_pass_print_slices(FILE *out, const SngJob *job) {
   for (int i = 0; i < g->nnodes; i++)
     if (g->nodes[i]->op == SNG_OP_PARAM && !g->nodes[i]->dead) params[np++] = g->nodes[i];
   int nworkers = job->cluster.worker_groups * job->cluster.workers_per_group;
+  const SngPlanCluster *cl = &job->cluster;
+  if (cl->worker_groups > 1) { /* every group runs the graphs above; slices name server group 0 */
+    fprintf(out, "groups: %d worker groups of %d (%s%s), %d server group%s of %d", cl->worker_groups,
+            cl->workers_per_group, cl->workers_per_group > 1 ? "hybrid: " : "", sng_plan_framework_name(cl->framework),
+            cl->server_groups, cl->server_groups == 1 ? "" : "s", cl->servers_per_group);
+    if (cl->sync_every) fprintf(out, ", exchanging every %d steps", cl->sync_every);
+    fputc('\n', out);
+  }
   fprintf(out, "slices: %d over %d server%s\n", job->nslices, job->cluster.servers_per_group,
           job->cluster.servers_per_group == 1 ? "" : "s");
   for (int i = 0; i < job->nslices; i++) {

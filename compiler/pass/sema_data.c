@@ -253,18 +253,23 @@ void sng_sema_rates(SngLayerCtx *c, const SngDecl *upd, const SngJob *job) {
   }
 }
 
-/* cluster(worker_groups, workers_per_group, server_groups, servers_per_group, sync):
+/* cluster(worker_groups, workers_per_group, server_groups, servers_per_group, sync, sync_every):
  * sync = sandblaster (servers apart from the workers) or allreduce (a server beside each
- * worker, owning one slice); both synchronous.  Several groups (downpour, hogwild) come with
- * the MPI runtime. */
+ * worker, owning one slice), both synchronous and one group; downpour (several worker groups
+ * on their own clocks, one server group) or hogwild (a server group per worker group, the
+ * server groups exchanging every sync_every steps).  Without sync, the groups decide
+ * (runtime.md "Frameworks"): one worker group is sandblaster, several are downpour with one
+ * server group and hogwild with one per worker group.  sync = true / false say synchronous /
+ * asynchronous without naming the framework. */
 int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngPlanCluster *out) {
-  static const char *const p[] = {"worker_groups?", "workers_per_group?", "server_groups?", "servers_per_group?", "sync?"};
+  static const char *const p[] = {"worker_groups?", "workers_per_group?", "server_groups?", "servers_per_group?", "sync?",
+                                  "sync_every?"};
   SngDiag *d = sng_lctx_diag(c);
-  *out = (SngPlanCluster){1, 1, 1, 1, SNG_FW_SANDBLASTER};
+  *out = (SngPlanCluster){1, 1, 1, 1, SNG_FW_SANDBLASTER, 0};
   if (!decl) return 0;
-  const SngExpr *s[5];
+  const SngExpr *s[6];
   SngExpr call = {.kind = SNG_EX_CALL, .loc = decl->loc, .str = "cluster", .args = decl->args};
-  if (sng_lctx_bind(c, &call, p, 5, s)) return -1;
+  if (sng_lctx_bind(c, &call, p, 6, s)) return -1;
   int32_t *f[4] = {&out->worker_groups, &out->workers_per_group, &out->server_groups, &out->servers_per_group};
   int err = 0;
   for (int i = 0; i < 4; i++) {
@@ -277,26 +282,74 @@ int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngPlanCluster *out) {
       continue;
     }
     *f[i] = (int32_t)v;
-    if ((i == 0 || i == 2) && v != 1) {
-      sng_diag_error(d, s[i]->loc, "%.*s = %lld: one group per cluster so far (downpour and hogwild come with the MPI runtime)",
-                     (int)strcspn(p[i], "?"), p[i], (long long)v);
-      err = -1;
-    }
   }
+  if (err) return err;
+  int wg = out->worker_groups, sg = out->server_groups;
+  /* sync: 0 sandblaster, 1 allreduce, 2 true, 3 downpour, 4 hogwild, 5 false */
+  static const char *const fw[] = {"sandblaster", "allreduce", "true", "downpour", "hogwild", "false"};
+  int k = -1;
   if (s[4]) {
-    static const char *const fw[] = {"sandblaster", "allreduce", "true"};
-    int k = -1;
     if (s[4]->kind == SNG_EX_IDENT)
-      for (int i = 0; i < 3; i++)
+      for (int i = 0; i < 6; i++)
         if (!strcmp(s[4]->str, fw[i])) k = i;
     if (k < 0) {
-      sng_diag_error(d, s[4]->loc, "sync must be sandblaster, allreduce or true (synchronous)");
-      if (s[4]->kind == SNG_EX_IDENT && (!strcmp(s[4]->str, "downpour") || !strcmp(s[4]->str, "hogwild") ||
-                                         !strcmp(s[4]->str, "async") || !strcmp(s[4]->str, "false")))
-        sng_diag_hint(d, "asynchronous frameworks need several worker groups, which come with the MPI runtime");
+      sng_diag_error(d, s[4]->loc, "sync must be sandblaster, allreduce, downpour, hogwild, true (synchronous) or "
+                     "false (asynchronous)");
       return -1;
     }
-    out->framework = k == 1 ? SNG_FW_ALLREDUCE : SNG_FW_SANDBLASTER;
+  }
+  const SngLoc *at = s[4] ? &s[4]->loc : &decl->loc;
+  if (sg > 1 && sg != wg) { /* a server group per worker group, or one for all */
+    sng_diag_error(d, s[2]->loc, "server_groups = %d: one server group (downpour) or one per worker group (hogwild, "
+                   "worker_groups = %d)", sg, wg);
+    return -1;
+  }
+  if (k < 0 || k == 2 || k == 5) { /* the groups decide */
+    if (wg == 1 && k == 5) {
+      sng_diag_error(d, *at, "sync = false: asynchronous frameworks need worker_groups > 1");
+      return -1;
+    }
+    if (wg > 1 && k == 2) {
+      sng_diag_error(d, *at, "sync = true: %d worker groups run on their own clocks (downpour or hogwild); "
+                     "synchronous training is one group of several workers", wg);
+      return -1;
+    }
+    k = wg == 1 ? 0 : sg == 1 ? 3 : 4;
+  }
+  if ((k == 0 || k == 1) && wg > 1) {
+    sng_diag_error(d, *at, "sync = %s is one worker group, but worker_groups = %d (several groups are downpour or "
+                   "hogwild)", fw[k], wg);
+    return -1;
+  }
+  if ((k == 3 || k == 4) && wg == 1) {
+    sng_diag_error(d, *at, "sync = %s needs several worker groups (worker_groups > 1)", fw[k]);
+    if (s[0]) sng_diag_hint(d, "worker_groups = 1 is set at line %d", s[0]->loc.line);
+    return -1;
+  }
+  if (k == 3 && sg != 1) {
+    sng_diag_error(d, *at, "sync = downpour has one server group, but server_groups = %d", sg);
+    return -1;
+  }
+  if (k == 4 && s[2] && sg != wg) {
+    sng_diag_error(d, s[2]->loc, "sync = hogwild has a server group per worker group: server_groups must be %d", wg);
+    return -1;
+  }
+  out->framework = k == 1 ? SNG_FW_ALLREDUCE : k == 3 ? SNG_FW_DOWNPOUR : k == 4 ? SNG_FW_HOGWILD : SNG_FW_SANDBLASTER;
+  if (k == 4) out->server_groups = wg;
+  if (out->framework == SNG_FW_HOGWILD) out->sync_every = 10;
+  if (s[5]) {
+    int64_t v;
+    if (sng_lctx_int(c, s[5], 1, &v)) return -1;
+    if (out->framework != SNG_FW_HOGWILD) {
+      sng_diag_error(d, s[5]->loc, "sync_every: only hogwild server groups exchange parameters (this cluster is %s)",
+                     fw[k]);
+      return -1;
+    }
+    if (v > 1000000) {
+      sng_diag_error(d, s[5]->loc, "sync_every = %lld: at most 1000000", (long long)v);
+      return -1;
+    }
+    out->sync_every = (int32_t)v;
   }
   if (out->framework == SNG_FW_ALLREDUCE) { /* a server beside each worker */
     if (s[3] && out->servers_per_group != out->workers_per_group) {
@@ -306,7 +359,7 @@ int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngPlanCluster *out) {
     }
     out->servers_per_group = out->workers_per_group;
   }
-  return err;
+  return 0;
 }
 
 /* train NET with bp, sgd { steps = N; display_every = N; seed = N; test every N for M|all } */

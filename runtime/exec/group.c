@@ -121,7 +121,8 @@ static void *server_main(void *arg) {
                         (float)(p->updater.weight_decay * pp->wd_mult), 1.0f};
     float *bufs[3] = {q->value + sl->offset, (float *)m.payload, q->state ? q->state + sl->offset : NULL};
     double t0 = g->profile ? sng_now() : 0;
-    g->update(bufs, scalars, 1, sl->len);
+    if (g->shared) sng_shared_update(g->shared, g, m.slice, bufs[1], scalars); /* downpour: groups.c */
+    else g->update(bufs, scalars, 1, sl->len);
     if (g->profile) sv->t_update += sng_now() - t0;
     stub_reply(g, m.slice);
   }
@@ -275,12 +276,16 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
   SngGroup *g = sng_calloc(1, sizeof *g);
   g->p = p;
   g->nw = p->ngraphs;
-  g->ns = p->nunits - p->ngraphs;
+  g->ns = p->cluster.servers_per_group;
   int nunits = p->nunits;
+  /* the workers first, group by group in graph order, then the servers (lower.c); every group
+   * talks to server group 0's unit numbers in its own mailboxes (groups.c) */
+  int first_server = p->cluster.worker_groups * p->ngraphs;
   for (int i = 0; i < p->nunits; i++)
-    if (p->units[i].kind == SNG_UNIT_WORKER && p->units[i].graph != i) {
-      snprintf(err, errlen, "plan: unit %d is worker of graph %d; this runtime wants workers first, in graph order", i,
-               p->units[i].graph);
+    if ((i < first_server) != (p->units[i].kind == SNG_UNIT_WORKER) ||
+        (i < first_server && (p->units[i].graph != i % p->ngraphs || p->units[i].group != i / p->ngraphs))) {
+      snprintf(err, errlen, "plan: unit %d is %s of graph %d; this runtime wants workers first, group by group in graph "
+               "order", i, p->units[i].kind == SNG_UNIT_WORKER ? "worker" : "server", p->units[i].graph);
       free(g);
       return NULL;
     }
@@ -327,7 +332,7 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
   SngSigMask old;
   sng_signals_block(&old);
   for (int s = 0; s < g->ns; s++) {
-    g->srv[s] = (GServer){g, g->nw + s, 0, 0};
+    g->srv[s] = (GServer){g, first_server + s, 0, 0};
     pthread_create(&g->srv[s].thread, NULL, server_main, &g->srv[s]);
   }
   for (int i = 1; i < g->nw; i++) pthread_create(&g->w[i].thread, NULL, worker_main, &g->w[i]);
@@ -375,7 +380,7 @@ void sng_group_free(SngGroup *g) {
     g->mode = MODE_QUIT;
     pthread_barrier_wait(&g->start);
     for (int i = 1; i < g->nw; i++) pthread_join(g->w[i].thread, NULL);
-    for (int s = 0; s < g->ns; s++) sng_comm_send(g->comm, g->nw + s, (SngMsg){.kind = SNG_MSG_QUIT});
+    for (int s = 0; s < g->ns; s++) sng_comm_send(g->comm, g->srv[s].unit, (SngMsg){.kind = SNG_MSG_QUIT});
     for (int s = 0; s < g->ns; s++) pthread_join(g->srv[s].thread, NULL);
     pthread_barrier_destroy(&g->start);
     pthread_barrier_destroy(&g->end);

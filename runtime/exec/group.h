@@ -58,7 +58,12 @@ struct SngGroup {
   int64_t step, sample;                 /* training steps begun; values per sample */
   const float *x, *y;                   /* the whole batch of this step */
   float *xbuf, *ybuf;
+  struct SngShared *shared;             /* downpour: the one server group's values (groups.c) */
 };
+
+/* downpour: the server's update of slice s with grad, on the shared values under the slice's
+ * lock, then the fresh values into group g's copy (groups.c) */
+void sng_shared_update(struct SngShared *sh, SngGroup *g, int s, const float *grad, const float scalars[3]);
 
 /* Runs one step of every worker on (x, y): mode SNG_EXEC_TRAIN or SNG_EXEC_TEST. */
 void sng_group_run(SngGroup *g, int mode, const float *x, const float *y);

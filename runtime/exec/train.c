@@ -5,9 +5,11 @@
  * their rows, the stub and servers update the parameters, and the step ends when every
  * worker has its fresh values (synchronous inside the group, runtime.md).  Tests run the
  * forward pass of every worker over the test set, in order.
+ * Several worker groups (downpour, hogwild, groups.c): this thread drives group 0 and its
+ * display and tests; the other groups train as many steps on their own threads and batches,
+ * and the final test runs on the servers' parameters once every group is done.
  */
-#include "group.h"
-#include "sng_data.h"
+#include "groups.h"
 
 #include <cblas.h>
 #include <errno.h>
@@ -21,7 +23,8 @@
 typedef struct Run {
   const SngPlan *p;
   const SngRunOpts *o;
-  SngGroup *grp;
+  SngGroups *gs;
+  SngGroup *grp;                /* group 0 */
   float *x, *y;                 /* the whole batch */
   SngDataset train, test;
   int64_t steps;
@@ -121,7 +124,12 @@ static double display(Run *r, int64_t step, double loss, double acc, int64_t las
   if (tty(r)) fputc('\r', r->o->out);
   fprintf(r->o->out, "step %5lld/%lld  loss %.4f", (long long)step, (long long)r->steps, loss);
   if (p->graphs[0].metric >= 0) fprintf(r->o->out, "  accuracy %.4f", acc);
-  fprintf(r->o->out, "  lr %g  %.0f samples/s  ETA %s%s\n", lr, rate, eta, tty(r) ? "            " : "");
+  fprintf(r->o->out, "  lr %g  %.0f samples/s  ETA %s", lr, rate, eta);
+  if (r->gs->n > 1) { /* each group on its own clock */
+    fputs("  groups at", r->o->out);
+    for (int k = 0; k < r->gs->n; k++) fprintf(r->o->out, " %lld", (long long)atomic_load(&r->gs->done[k]));
+  }
+  fprintf(r->o->out, "%s\n", tty(r) ? "            " : "");
   fflush(r->o->out);
   metric_line(r, "train", step, loss, acc, lr, rate);
   return now;
@@ -131,7 +139,8 @@ static void train_loop(Run *r) {
   const SngPlan *p = r->p;
   int64_t batch = p->data.batch;
   SngBatcher b;
-  sng_batcher_init(&b, &r->train, batch, p->data.shuffle, p->train.seed);
+  sng_groups_batcher(r->gs, 0, &b, &r->train);
+  sng_groups_start(r->gs, &r->train, r->steps);
   int64_t every = p->train.display_every > 0 ? p->train.display_every : r->steps;
   int64_t warm = r->warm;
   double sum_loss = 0, sum_acc = 0, t0 = sng_now(), tw = t0, tlast = t0, tbar = 0;
@@ -160,6 +169,11 @@ static void train_loop(Run *r) {
       r->failed = 1;
       break;
     }
+    sng_groups_after_step(r->gs, 0, step);
+    if (sng_groups_failed(r->gs, r->err, r->errlen)) {
+      r->failed = 1;
+      break;
+    }
     sum_loss += l / (double)batch, sum_acc += a / (double)batch, nsum++;
     double now = sng_now();
     if (tty(r) && now - tbar > 0.1) progress(r, step, sum_loss / (double)nsum, t0), tbar = now;
@@ -185,6 +199,14 @@ static void train_loop(Run *r) {
     }
   }
   if (!r->failed && !r->stopped) r->stopped = sng_stop_requested();
+  if (r->gs->n > 1) { /* the other groups, then the servers' parameters into group 0 */
+    sng_groups_finish(r->gs, r->failed || r->stopped);
+    if (!r->failed && sng_groups_failed(r->gs, r->err, r->errlen)) r->failed = 1;
+    if (r->t_steps > 0) { /* every group's samples over the time until the last one is done */
+      r->t_steps = sng_now() - tw;
+      r->train_rate = (double)((r->steps - warm) * batch * r->gs->n) / r->t_steps;
+    }
+  }
   if (!r->failed && !r->stopped && r->test.n) run_test(r, r->steps);
   sng_batcher_free(&b);
 }
@@ -287,8 +309,9 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
     snprintf(err, errlen, "%s: cannot write metrics: %s", o->metrics_path, strerror(errno));
     goto out;
   }
-  if (!(r.grp = sng_group_new(p, err, errlen))) goto out;
-  sng_group_set_threads(r.grp, o->threads);
+  if (!(r.gs = sng_groups_new(p, err, errlen))) goto out;
+  r.grp = r.gs->g[0];
+  sng_groups_set_threads(r.gs, o->threads);
   r.x = r.grp->xbuf, r.y = r.grp->ybuf;
   int64_t total = 0;
   for (int i = 0; i < p->nparams; i++) total += r.grp->par[i].size;
@@ -298,10 +321,17 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
   fprintf(o->out, "training %s: %lld steps of %lld samples, %d parameters (%s), %d JIT kernels for %s\n",
           p->train.net, (long long)r.steps, (long long)p->data.batch, p->nparams, vals, sng_jit_count(r.grp->jit),
           sng_jit_cpu(r.grp->jit));
-  if (r.grp->nw > 1 || r.grp->ns > 1)
+  if (r.gs->n > 1)
+    fprintf(o->out, "groups: %d worker groups of %d worker%s (%s%s), %d server group%s of %d, %lld samples per step "
+            "of all groups\n", r.gs->n, r.grp->nw, r.grp->nw == 1 ? "" : "s", r.grp->nw > 1 ? "hybrid: " : "",
+            sng_plan_framework_name(p->cluster.framework), p->cluster.server_groups, p->cluster.server_groups == 1 ? "" : "s", r.grp->ns,
+            (long long)p->data.batch * r.gs->n);
+  if (r.gs->n > 1 && p->cluster.framework == SNG_FW_HOGWILD)
+    fprintf(o->out, "hogwild: the server groups exchange parameters every %d steps of a group\n",
+            p->cluster.sync_every);
+  if (r.grp->nw > 1 || r.grp->ns > 1 || r.gs->n > 1)
     fprintf(o->out, "group: %d workers, %d servers (%s), %d OpenBLAS thread%s per worker\n", r.grp->nw, r.grp->ns,
-            p->cluster.framework == SNG_FW_ALLREDUCE ? "allreduce" : "sandblaster", r.grp->blas_threads,
-            r.grp->blas_threads == 1 ? "" : "s");
+            sng_plan_framework_name(p->cluster.framework), r.grp->blas_threads, r.grp->blas_threads == 1 ? "" : "s");
   fflush(o->out);
   r.metrics_step = -1;
   if (!(r.stopped = sng_stop_requested())) train_loop(&r);
@@ -313,13 +343,20 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
     for (int i = 0; i < r.grp->nw; i++) calls += sng_exec_kernel_calls(r.grp->w[i].exec);
     fprintf(o->out, "singa: samples/s=%.1f steps=%lld test_acc=%.4f threads=%d jit_calls=%lld bytes_moved=%lld\n",
             r.train_rate, (long long)r.steps, r.test_n ? r.test_acc : NAN, r.grp->blas_threads, (long long)calls,
-            (long long)sng_group_bytes(r.grp));
+            (long long)sng_groups_bytes(r.gs));
+    if (r.gs->n > 1) {
+      fprintf(o->out, "groups: steps");
+      for (int k = 0; k < r.gs->n; k++) fprintf(o->out, " %lld", (long long)atomic_load(&r.gs->done[k]));
+      fprintf(o->out, " (%lld samples in all)", (long long)(r.gs->n * r.steps * p->data.batch));
+      if (p->cluster.framework == SNG_FW_HOGWILD) fprintf(o->out, ", %lld exchanges", (long long)r.gs->exchanges);
+      fputc('\n', o->out);
+    }
     if (o->profile) print_profile(&r);
     rc = 0;
   }
 out:
   if (r.metrics) fclose(r.metrics);
-  sng_group_free(r.grp);
+  sng_groups_free(r.gs);
   sng_data_free(&r.train);
   sng_data_free(&r.test);
   return rc;

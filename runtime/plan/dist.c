@@ -37,41 +37,60 @@ static int check_unit(const SngPlanCtx *c, const SngPlan *p, int i, int32_t *run
   if (u->graph < 0 || u->graph >= p->ngraphs)
     return sng_plan_bad(c, "unit %d: graph index %d out of range (the plan has %d graphs)", i,
                         u->graph, p->ngraphs);
-  if (runner[u->graph] >= 0)
-    return sng_plan_bad(c, "unit %d: graph %d is already run by unit %d (one worker per graph)",
-                        i, u->graph, runner[u->graph]);
-  runner[u->graph] = i;
+  int64_t at = (int64_t)u->group * p->ngraphs + u->graph;   /* each group runs every graph once */
+  if (runner[at] >= 0)
+    return sng_plan_bad(c, "unit %d: graph %d is already run by unit %d of worker group %d (one "
+                        "worker per graph in a group)", i, u->graph, runner[at], u->group);
+  runner[at] = i;
+  return SNG_OK;
+}
+
+/* The framework against the groups (runtime.md "Frameworks"): one group is synchronous;
+ * several share one server group (downpour) or have one each (hogwild, which alone exchanges
+ * every sync_every steps). */
+static int check_framework(const SngPlanCtx *c, const SngPlanCluster *cl) {
+  int fw = cl->framework, wg = cl->worker_groups, sg = cl->server_groups;
+  int ok = fw == SNG_FW_DOWNPOUR ? wg > 1 && sg == 1
+           : fw == SNG_FW_HOGWILD ? wg > 1 && sg == wg && cl->sync_every >= 1
+                                  : wg == 1 && sg == 1;
+  if (fw != SNG_FW_HOGWILD && cl->sync_every)
+    return sng_plan_bad(c, "cluster: sync_every %d, but only hogwild exchanges parameters", cl->sync_every);
+  if (!ok)
+    return sng_plan_bad(c, "cluster: framework %s does not fit %d worker groups and %d server "
+                        "groups (sync_every %d)", sng_plan_framework_name(fw), wg, sg,
+                        cl->sync_every);
   return SNG_OK;
 }
 
 int sng_plan_check_units(const SngPlanCtx *c, const SngPlan *p) {
   const SngPlanCluster *cl = &p->cluster;
-  int32_t *runner = sng_alloc((size_t)p->ngraphs * sizeof *runner);   /* graph -> its unit */
-  int rc = SNG_EFORMAT;
-  for (int i = 0; i < p->ngraphs; i++) runner[i] = -1;
+  if (check_framework(c, cl)) return SNG_EFORMAT;
   int64_t workers = 0;
-  for (int i = 0; i < p->nunits; i++) {
-    if (check_unit(c, p, i, runner)) goto done;
-    workers += p->units[i].kind == SNG_UNIT_WORKER;
-  }
+  for (int i = 0; i < p->nunits; i++) workers += p->units[i].kind == SNG_UNIT_WORKER;
   int64_t servers = p->nunits - workers;
   int64_t want_w = (int64_t)cl->worker_groups * cl->workers_per_group;
   int64_t want_s = (int64_t)cl->server_groups * cl->servers_per_group;
-  if (workers != want_w || servers != want_s) {
-    sng_plan_bad(c, "cluster: %lld worker and %lld server units, but %d x %d workers and %d x %d "
-                 "servers", (long long)workers, (long long)servers, cl->worker_groups,
-                 cl->workers_per_group, cl->server_groups, cl->servers_per_group);
-    goto done;
-  }
-  for (int g = 0; g < p->ngraphs; g++) {
-    if (runner[g] < 0) {
-      sng_plan_bad(c, "graph %d is run by no worker unit", g);
+  if (workers != want_w || servers != want_s)
+    return sng_plan_bad(c, "cluster: %lld worker and %lld server units, but %d x %d workers and %d x %d "
+                        "servers", (long long)workers, (long long)servers, cl->worker_groups,
+                        cl->workers_per_group, cl->server_groups, cl->servers_per_group);
+  /* (group, graph) -> its unit; worker_groups <= the units, so this is linear in the plan */
+  int64_t nrun = (int64_t)cl->worker_groups * p->ngraphs;
+  int32_t *runner = sng_alloc((size_t)(nrun + 1) * sizeof *runner);
+  int rc = SNG_EFORMAT;
+  for (int64_t i = 0; i < nrun; i++) runner[i] = -1;
+  for (int i = 0; i < p->nunits; i++)
+    if (check_unit(c, p, i, runner)) goto done;
+  for (int64_t r = 0; r < nrun; r++) {
+    int g = (int)(r % p->ngraphs);
+    if (runner[r] < 0) {
+      sng_plan_bad(c, "graph %d is run by no worker unit of worker group %lld", g, (long long)(r / p->ngraphs));
       goto done;
     }
-    const SngPlanUnit *u = &p->units[runner[g]];
+    const SngPlanUnit *u = &p->units[runner[r]];
     if (p->graphs[g].worker != u->index) {
       sng_plan_bad(c, "graph %d: worker %d, but unit %d runs it as worker %d of its group", g,
-                   p->graphs[g].worker, runner[g], u->index);
+                   p->graphs[g].worker, runner[r], u->index);
       goto done;
     }
   }
@@ -104,6 +123,9 @@ int sng_plan_check_slices(const SngPlanCtx *c, const SngPlan *p) {
     snprintf(what, sizeof what, "slice %d (%s)", i, str(p->params[s->param].name));
     if (s->server >= p->nunits || p->units[s->server].kind != SNG_UNIT_SERVER)
       return sng_plan_bad(c, "%s: server %d is not a server unit", what, s->server);
+    if (p->units[s->server].group != 0) /* other server groups hold the slice at the same index */
+      return sng_plan_bad(c, "%s: server unit %d is in server group %d (slices name server group 0)", what,
+                          s->server, p->units[s->server].group);
     if (s->param < cur)
       return sng_plan_bad(c, "%s: comes after the slices of param %d (slices must be in param "
                           "order)", what, cur);

@@ -41,7 +41,10 @@ static const char *const updaters[] = {[SNG_UPD_SGD] = "sgd"};
 static const char *const schedules[] = {[SNG_SCHED_FIXED] = "fixed", [SNG_SCHED_STEP] = "step"};
 static const char *const frameworks[SNG_FW__COUNT] = {
   [SNG_FW_SANDBLASTER] = "sandblaster", [SNG_FW_ALLREDUCE] = "allreduce",
+  [SNG_FW_DOWNPOUR] = "downpour", [SNG_FW_HOGWILD] = "hogwild",
 };
+
+const char *sng_plan_framework_name(int32_t fw) { return fw >= 0 && fw < SNG_FW__COUNT ? frameworks[fw] : "?"; }
 
 /* ---- the column words of fields.def ---- */
 

@@ -156,11 +156,17 @@ typedef struct SngPlanTrain {
   uint64_t seed;
 } SngPlanTrain;
 
-typedef enum { SNG_FW_SANDBLASTER, SNG_FW_ALLREDUCE, SNG_FW__COUNT } SngFramework;
+/* how the groups meet the servers (runtime.md "Frameworks"): one group synchronously, or
+ * several on their own clocks against one server group (downpour) or one each (hogwild) */
+typedef enum { SNG_FW_SANDBLASTER, SNG_FW_ALLREDUCE, SNG_FW_DOWNPOUR, SNG_FW_HOGWILD, SNG_FW__COUNT } SngFramework;
+
+/* "sandblaster", "allreduce", "downpour", "hogwild"; "?" out of range */
+const char *sng_plan_framework_name(int32_t framework);
 
 typedef struct SngPlanCluster {
   int32_t worker_groups, workers_per_group, server_groups, servers_per_group;
   int32_t framework;           /* SngFramework */
+  int32_t sync_every;          /* hogwild: server groups exchange every N steps of a group; else 0 */
 } SngPlanCluster;
 
 typedef enum { SNG_UNIT_WORKER, SNG_UNIT_SERVER } SngUnitKind;

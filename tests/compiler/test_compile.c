@@ -219,17 +219,63 @@ Test(compile, missing_data_file) {
 
 Test(compile, unsupported_cluster_is_an_error_not_ignored) {
   static const char *const bad[][2] = {
-      {"cluster(worker_groups = 2)", "worker_groups = 2: one group per cluster so far"},
-      {"cluster(workers_per_group = 2, sync = downpour)", "sync must be sandblaster, allreduce or true"},
+      {"cluster(worker_groups = 2, sync = sandblaster)", "sync = sandblaster is one worker group, but worker_groups = 2"},
+      {"cluster(worker_groups = 2, sync = true)", "sync = true: 2 worker groups run on their own clocks"},
+      {"cluster(workers_per_group = 2, sync = downpour)", "sync = downpour needs several worker groups"},
+      {"cluster(sync = false)", "sync = false: asynchronous frameworks need worker_groups > 1"},
+      {"cluster(worker_groups = 2, server_groups = 2, sync = downpour)", "sync = downpour has one server group"},
+      {"cluster(worker_groups = 2, server_groups = 1, sync = hogwild)", "server_groups must be 2"},
+      {"cluster(worker_groups = 3, server_groups = 2)", "server_groups = 2: one server group (downpour) or one per"},
+      {"cluster(worker_groups = 2, sync_every = 5)", "sync_every: only hogwild server groups exchange"},
+      {"cluster(worker_groups = 2, sync = hogwild, sync_every = 0)", "sync_every"},
+      {"cluster(sync = async)", "sync must be sandblaster, allreduce, downpour, hogwild, true"},
       {"cluster(workers_per_group = 2, servers_per_group = 3, sync = allreduce)", "servers_per_group must be 2"},
       {"cluster(workers_per_group = 9)", "cannot split a batch of 8 over 9 workers"},
   };
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < (int)(sizeof bad / sizeof *bad); i++) {
     char *msgs, text[8192];
     snprintf(text, sizeof text, "%s%s\n", source(mlp, NULL), bad[i][0]);
     SngPlan *p = compile(text, &msgs, NULL);
     cr_expect_null(p, "%s", bad[i][0]);
     cr_expect_not_null(strstr(msgs, bad[i][1]), "%s: %s", bad[i][0], msgs);
+    free(msgs);
+    sng_plan_free(p);
+  }
+}
+
+/* downpour, hogwild and hybrid from the cluster settings: the plan has every group's units */
+Test(compile, worker_groups_make_the_framework) {
+  static const struct {
+    const char *cluster;
+    int fw, wg, sg, units, sync_every;
+  } ok[] = {
+      {"cluster(worker_groups = 2)", SNG_FW_DOWNPOUR, 2, 1, 3, 0},
+      {"cluster(worker_groups = 2, sync = downpour, servers_per_group = 2)", SNG_FW_DOWNPOUR, 2, 1, 4, 0},
+      {"cluster(worker_groups = 2, server_groups = 2)", SNG_FW_HOGWILD, 2, 2, 4, 10},
+      {"cluster(worker_groups = 3, sync = hogwild, sync_every = 4)", SNG_FW_HOGWILD, 3, 3, 6, 4},
+      {"cluster(worker_groups = 2, sync = false)", SNG_FW_DOWNPOUR, 2, 1, 3, 0},
+      {"cluster(worker_groups = 2, workers_per_group = 2)", SNG_FW_DOWNPOUR, 2, 1, 5, 0}, /* hybrid */
+  };
+  for (int i = 0; i < (int)(sizeof ok / sizeof *ok); i++) {
+    char *msgs, text[8192];
+    snprintf(text, sizeof text, "%s%s\n", source(mlp, NULL), ok[i].cluster);
+    SngPlan *p = compile(text, &msgs, NULL);
+    cr_assert_not_null(p, "%s: %s", ok[i].cluster, msgs);
+    cr_expect_eq(p->cluster.framework, ok[i].fw, "%s", ok[i].cluster);
+    cr_expect_eq(p->cluster.worker_groups, ok[i].wg, "%s", ok[i].cluster);
+    cr_expect_eq(p->cluster.server_groups, ok[i].sg, "%s", ok[i].cluster);
+    cr_expect_eq(p->cluster.sync_every, ok[i].sync_every, "%s", ok[i].cluster);
+    cr_expect_eq(p->nunits, ok[i].units, "%s", ok[i].cluster);
+    char err[512];
+    cr_expect_eq(sng_plan_validate(p, err, sizeof err), 0, "%s: %s", ok[i].cluster, err);
+    int wpg = p->cluster.workers_per_group, nw = ok[i].wg * wpg;
+    for (int u = 0; u < p->nunits; u++) {
+      int w = u < nw;
+      cr_expect_eq(p->units[u].kind, w ? SNG_UNIT_WORKER : SNG_UNIT_SERVER, "%s unit %d", ok[i].cluster, u);
+      cr_expect_eq(p->units[u].group, w ? u / wpg : (u - nw) / p->cluster.servers_per_group, "%s unit %d",
+                   ok[i].cluster, u);
+      cr_expect_eq(p->units[u].graph, w ? u % wpg : -1, "%s unit %d", ok[i].cluster, u);
+    }
     free(msgs);
     sng_plan_free(p);
   }

@@ -637,6 +637,24 @@ static void bad_two_sends(SngPlan *p) {
 static void bad_unit_graph(SngPlan *p) { p->units[0].graph = 2; }
 static void bad_unit_rank(SngPlan *p) { p->units[3].rank = 2; }
 static void bad_graph_run_twice(SngPlan *p) { p->units[1].graph = 0; }
+/* two worker groups of the same two graphs (downpour, or hogwild with a server group each) */
+static void two_groups(SngPlan *p, int hogwild) {
+  int sg = hogwild ? 2 : 1, n = 4 + 2 * sg;
+  p->cluster.worker_groups = 2;
+  p->cluster.server_groups = sg;
+  p->cluster.framework = hogwild ? SNG_FW_HOGWILD : SNG_FW_DOWNPOUR;
+  p->cluster.sync_every = hogwild ? 5 : 0;
+  SngPlanUnit *u = sng_arena_alloc(p->arena, (size_t)n * sizeof *u);
+  for (int i = 0; i < 4; i++) u[i] = (SngPlanUnit){SNG_UNIT_WORKER, i / 2, i % 2, 0, i, i % 2};
+  for (int i = 4; i < n; i++) u[i] = (SngPlanUnit){SNG_UNIT_SERVER, (i - 4) / 2, i % 2, 1, i, -1};
+  p->units = u, p->nunits = n;
+  for (int i = 0; i < p->nslices; i++) p->slices[i].server += 2;
+}
+static void bad_group_runs_graph_twice(SngPlan *p) { two_groups(p, 0), p->units[3].graph = 0; }
+static void bad_downpour_one_group(SngPlan *p) { p->cluster.framework = SNG_FW_DOWNPOUR; }
+static void bad_sync_every(SngPlan *p) { p->cluster.sync_every = 3; }
+static void bad_hogwild_no_exchange(SngPlan *p) { two_groups(p, 1), p->cluster.sync_every = 0; }
+static void bad_slice_on_group1(SngPlan *p) { two_groups(p, 1), p->slices[0].server = 6; }
 static void bad_server_with_graph(SngPlan *p) { p->units[2].graph = 1; }
 static void bad_unit_index(SngPlan *p) { p->units[1].index = 2; }
 static void bad_worker_count(SngPlan *p) { p->cluster.workers_per_group = 3; }
@@ -716,7 +734,7 @@ static const Bad bads[] = {
   {bad_negative_offset, "invalid plan: graph 0 tensor 0 (x): offset is -4 (must be >= -1)"},
   {bad_param_dim, "invalid plan: param 0 (dense1.w): dims[0] is -3 (must be >= 1)"},
   {bad_unit_kind, "invalid plan: unit 2: kind is 2 (must be 0..1)"},
-  {bad_framework, "invalid plan: cluster: framework is 2 (must be 0..1)"},
+  {bad_framework, "invalid plan: cluster: framework is 4 (must be 0..3)"},
   {bad_nranks, "invalid plan: nranks is 0 (must be >= 1)"},
   {bad_sample_rank, "invalid plan: data: sample_rank is 4 (must be 1..3)"},
   {bad_sample_dim, "invalid plan: data: sample_dims[0] is 0 (must be >= 1)"},
@@ -753,7 +771,12 @@ static const Bad bads[] = {
   {bad_two_sends, "invalid plan: bridge channel 0: graph 0 op 1 and graph 1 op 1 both send"},
   {bad_unit_graph, "invalid plan: unit 0: graph index 2 out of range (the plan has 2 graphs)"},
   {bad_unit_rank, "invalid plan: unit 3: rank 2 out of range (the plan has 2 ranks)"},
-  {bad_graph_run_twice, "invalid plan: unit 1: graph 0 is already run by unit 0 (one worker per graph)"},
+  {bad_group_runs_graph_twice, "invalid plan: unit 3: graph 0 is already run by unit 2 of worker group 1"},
+  {bad_downpour_one_group, "invalid plan: cluster: framework downpour does not fit 1 worker groups and 1 server groups"},
+  {bad_sync_every, "invalid plan: cluster: sync_every 3, but only hogwild exchanges parameters"},
+  {bad_hogwild_no_exchange, "invalid plan: cluster: framework hogwild does not fit 2 worker groups and 2 server groups (sync_every 0)"},
+  {bad_slice_on_group1, "invalid plan: slice 0 (dense1.w): server unit 6 is in server group 1"},
+  {bad_graph_run_twice, "invalid plan: unit 1: graph 0 is already run by unit 0 of worker group 0 (one worker per graph in a group)"},
   {bad_server_with_graph, "invalid plan: unit 2: a server unit with graph 1 (must be -1)"},
   {bad_unit_index, "invalid plan: unit 1: worker 2 of group 0, but the cluster has 1 groups of 2 workers"},
   {bad_worker_count, "invalid plan: cluster: 2 worker and 2 server units, but 1 x 3 workers and 1 x 2 servers"},
@@ -796,6 +819,16 @@ static const Bad bads[] = {
   {bad_loss_kind, "invalid plan: graph 0: loss tensor 0 (x) must be a temp of rank >= 1"},
   {bad_deadlock, "invalid plan: bridges deadlock in training: graph 0 op 1 (h1) waits to receive channel 0, which graph 1 sends at op 2 (?), but graph 1 waits first at op 1 (h1.recv) to receive channel 1"},
 };
+
+Test(plan, worker_groups_are_valid) {
+  for (int hogwild = 0; hogwild < 2; hogwild++) {
+    SngPlan *p = make_plan();
+    two_groups(p, hogwild);
+    char err[512] = "";
+    cr_expect_eq(sng_plan_validate(p, err, sizeof err), 0, "%s: %s", hogwild ? "hogwild" : "downpour", err);
+    sng_plan_free(p);
+  }
+}
 
 Test(plan, inconsistent_plan_behind_valid_checksum) {
   for (size_t i = 0; i < sizeof bads / sizeof bads[0]; i++) {
@@ -895,7 +928,7 @@ Test(plan, describe_mentions_everything) {
   const char *want[] = {
     "source:   examples/mlp.sng\n", "format:   singa plan version 2\n", "ranks:    2\n",
     "cluster:  worker_groups 1, workers_per_group 2, server_groups 1, servers_per_group 2, "
-    "framework sandblaster\n",
+    "framework sandblaster, sync_every 0\n",
     "units:    4 (2 workers, 2 servers)\n",
     "  unit 3: kind server, group 0, index 1, rank 1, thread 1, graph -1\n",
     "graph 0: worker 0 (unit 0), 10 tensors, 7 ops (5 forward, 2 backward), arena 0.00 MiB "

@@ -71,7 +71,7 @@ static SngPlan *make_chain(int L) {
   SngPlan *p = sng_plan_new();
   SngArena *a = p->arena;
   p->nranks = 1;
-  p->cluster = (SngPlanCluster){1, 2, 1, 1, SNG_FW_SANDBLASTER};
+  p->cluster = (SngPlanCluster){1, 2, 1, 1, SNG_FW_SANDBLASTER, 0};
   p->nunits = 3;
   p->units = sng_arena_alloc(a, 3 * sizeof *p->units);
   p->units[0] = (SngPlanUnit){SNG_UNIT_WORKER, 0, 0, 0, 0, 0};

@@ -138,7 +138,7 @@ Test(grad, elementwise_arithmetic) {
   job->data = (SngPlanData){.name = "d", .format = "idx", .batch = 4, .scale = 1, .sample_rank = 1, .sample_dims = {3}, .classes = 3};
   job->updater = (SngPlanUpdater){.kind = SNG_UPD_SGD, .lr = 0.1, .kernel = -1};
   job->train = (SngPlanTrain){.net = "t", .alg = "bp", .steps = 1, .display_every = 1};
-  job->cluster = (SngPlanCluster){1, 1, 1, 1, SNG_FW_SANDBLASTER};
+  job->cluster = (SngPlanCluster){1, 1, 1, 1, SNG_FW_SANDBLASTER, 0};
   SngIrGraph *g = job->net = sng_ir_graph_new("t");
   SngIrNode *x = sng_ir_input(g, loc, "x", sng_shape2(4, 3), 0);
   SngIrNode *y = sng_ir_input(g, loc, "y", sng_shape1(4), 1);
