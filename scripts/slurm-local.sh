@@ -127,7 +127,8 @@ start() {
   chmod 400 "$dir/munge/munge.key"
   munged --key-file="$dir/munge/munge.key" --socket="$dir/munge/socket" --pid-file="$dir/munge/pid" \
          --log-file="$dir/munge/log" --seed-file="$dir/munge/seed" \
-    || { say "munged failed:"; tail -n 5 "$dir/munge/log" >&2; exit 1; }
+    || { say "munged failed (every directory above $dir must be searchable by all, o+x):"
+         tail -n 3 "$dir/munge/log" >&2; exit 1; }
   for i in 1 2 3; do                    # a port may be taken between choosing and binding: retry
     write_conf
     slurmctld -f "$conf" -i && slurmd -f "$conf" -N localhost || true
