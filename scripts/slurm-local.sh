@@ -44,7 +44,8 @@ free_port() {
 }
 
 write_conf() {
-  local cpus=$(nproc) min=${SINGA_SLURM_CPUS:-4} cport dport
+  local cpus min=${SINGA_SLURM_CPUS:-4} cport dport
+  cpus=$(nproc)
   [ "$cpus" -ge "$min" ] || cpus=$min
   cport=$(free_port); dport=$(free_port)
   while [ "$dport" = "$cport" ]; do dport=$(free_port); done
@@ -131,7 +132,7 @@ start() {
          tail -n 3 "$dir/munge/log" >&2; exit 1; }
   for i in 1 2 3; do                    # a port may be taken between choosing and binding: retry
     write_conf
-    slurmctld -f "$conf" -i && slurmd -f "$conf" -N localhost || true
+    if slurmctld -f "$conf" -i; then slurmd -f "$conf" -N localhost || true; fi
     for _ in $(seq 100); do node_up && break; sleep 0.1; done
     node_up && break
     say "attempt $i: the node did not come up; slurmctld.log:"; tail -n 5 "$dir/log/slurmctld.log" >&2 || true
