@@ -31,11 +31,20 @@ fail() {
 }
 t0=$(date +%s%N)
 ms() { echo $(( ($(date +%s%N) - t0) / 1000000 )); }
+# tmo SECONDS CMD...: timeout, cut so that the whole test ends within 55 s (normal: 6-11 s)
+deadline=$(( $(date +%s) + 55 ))
+tmo() {
+  local s=$1 left=$(( deadline - $(date +%s) )); shift
+  [ "$left" -lt "$s" ] && s=$left
+  [ "$s" -ge 1 ] || fail "out of time (55 s) before: $*"
+  timeout "$s" "$@"
+}
 
 # wait_job JOBID SECONDS: wait for the batch job to end; prints "STATE EXITCODE"
 wait_job() {
   local line st
   for _ in $(seq $(( $2 * 5 ))); do
+    [ "$(date +%s)" -lt "$deadline" ] || break
     line=$(timeout 5 scontrol -o show job "$1" 2>/dev/null || true)
     st=$(sed -n 's/.* JobState=\([A-Z_]*\) .*/\1/p' <<<"$line")
     case "$st" in
@@ -110,24 +119,24 @@ hello_ok() {
 }
 
 # --- the cluster
-"$src/scripts/slurm-local.sh" start "$t/slurm" > "$t/env.sh" 2> "$t/start.txt" || { cat "$t/start.txt" >&2; fail "Slurm did not start"; }
+tmo 30 "$src/scripts/slurm-local.sh" start "$t/slurm" > "$t/env.sh" 2> "$t/start.txt" || { cat "$t/start.txt" >&2; fail "Slurm did not start"; }
 # shellcheck disable=SC1091
 . "$t/env.sh"
 [ -n "${SLURM_CONF:-}" ] || fail "slurm-local.sh start printed no SLURM_CONF"
 up=$(ms)
 
 # --- srun -n 1 singa-exec PLAN
-timeout 60 srun -n 1 -c 2 -t 2 -J singa-e2e "$SINGA_EXEC" --threads 2 "$t/m.plan" > "$t/out1.txt" 2>&1 \
+tmo 30 srun -n 1 -c 2 -t 2 -J singa-e2e "$SINGA_EXEC" --threads 2 "$t/m.plan" > "$t/out1.txt" 2>&1 \
   || fail "srun singa-exec: exit status $?"
 acc=$(accuracies "$t/out1.txt")
 check_acc "$t/out1.txt" "srun -n 1 singa-exec" >/dev/null
 
 # --- srun passes a task's exit status on
-rc=0; timeout 30 srun -n 1 -t 1 sh -c 'exit 3' > "$t/out2.txt" 2>&1 || rc=$?
+rc=0; tmo 20 srun -n 1 -t 1 sh -c 'exit 3' > "$t/out2.txt" 2>&1 || rc=$?
 [ $rc = 3 ] || fail "srun of a task that exits 3 returned $rc"
 
 # --- MPI: srun -n 2 starts one MPI job of 2 ranks (MpiDefault=pmix)
-timeout 60 srun -n 2 -t 2 "$t/hello" > "$t/out3.txt" 2>&1 || fail "srun -n 2 hello: exit status $?"
+tmo 30 srun -n 2 -t 2 "$t/hello" > "$t/out3.txt" 2>&1 || fail "srun -n 2 hello: exit status $?"
 hello_ok "$t/out3.txt" 2 "srun -n 2 (pmix)"
 
 # --- sbatch examples/slurm.sbatch: compile + srun singa-exec; then mpirun in the same allocation
@@ -139,8 +148,8 @@ echo "--- mpirun"
 mpirun --allow-run-as-root --mca btl self,vader "$t/hello"
 JOB
 jid=$(cd "$t" && SINGAC=$SINGAC SINGA_EXEC=$SINGA_EXEC SINGA_PLAN=$t/batch.plan \
-      timeout 30 sbatch --parsable -n 2 -t 2 -o "$t/job-%j.out" "$t/job.sh") || fail "sbatch: exit status $?"
-res=$(wait_job "$jid" 60) || fail "batch job $jid did not end within 60 s"
+      tmo 20 sbatch --parsable -n 2 -t 2 -o "$t/job-%j.out" "$t/job.sh") || fail "sbatch: exit status $?"
+res=$(wait_job "$jid" 40) || fail "batch job $jid did not end in time"
 [ "$res" = "COMPLETED 0:0" ] || fail "batch job $jid: $res"
 out=$t/job-$jid.out
 [ -s "$t/batch.plan" ] || fail "the batch job wrote no plan"
