@@ -199,13 +199,14 @@ SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t er
   int nw = g->nworkers, ns = job->cluster.servers_per_group;
   p->version = SNG_PLAN_VERSION;
   p->source = sng_arena_strdup(a, job->source);
-  p->nranks = 1;
+  p->nranks = job->processes > 1 ? job->processes : 1;
   p->cluster = job->cluster;
-  /* placement, embedded: every worker and server a thread of rank 0; workers first */
+  /* placement: workers first, each unit on the rank place.c gives it */
   p->nunits = nw + ns;
   p->units = sng_arena_alloc(a, sizeof(SngPlanUnit) * (size_t)p->nunits);
-  for (int w = 0; w < nw; w++) p->units[w] = (SngPlanUnit){SNG_UNIT_WORKER, 0, w, 0, w, w};
-  for (int s = 0; s < ns; s++) p->units[nw + s] = (SngPlanUnit){SNG_UNIT_SERVER, 0, s, 0, nw + s, -1};
+  for (int w = 0; w < nw; w++) p->units[w] = (SngPlanUnit){SNG_UNIT_WORKER, 0, w, sng_pass_unit_rank(job, 1, w), w, w};
+  for (int s = 0; s < ns; s++)
+    p->units[nw + s] = (SngPlanUnit){SNG_UNIT_SERVER, 0, s, sng_pass_unit_rank(job, 0, s), nw + s, -1};
   p->kernels = sng_arena_alloc(a, sizeof(SngPlanKernel) * (size_t)(g->nkernels + job->update->nkernels + 1));
 
   Lower l = {p, g, sng_alloc(sizeof(int32_t) * (size_t)g->nnodes), sng_calloc((size_t)whole->nnodes + 1, sizeof(int32_t)), NULL};

@@ -253,18 +253,35 @@ void sng_sema_rates(SngLayerCtx *c, const SngDecl *upd, const SngJob *job) {
   }
 }
 
-/* cluster(worker_groups, workers_per_group, server_groups, servers_per_group, sync):
+/* processes = P: 1 to 256, and each process holds the same number of workers */
+static int sng_sema_processes(SngLayerCtx *c, const SngExpr *e, int32_t workers, int32_t *processes) {
+  SngDiag *d = sng_lctx_diag(c);
+  int64_t v;
+  if (sng_lctx_int(c, e, 1, &v)) return -1;
+  if (v > 256 || v > workers || workers % v) {
+    sng_diag_error(d, e->loc, "processes = %lld: each process holds the same number of workers, so it must divide "
+                   "workers_per_group = %d", (long long)v, workers);
+    return -1;
+  }
+  *processes = (int32_t)v;
+  return 0;
+}
+
+/* cluster(worker_groups, workers_per_group, server_groups, servers_per_group, sync, processes):
  * sync = sandblaster (servers apart from the workers) or allreduce (a server beside each
  * worker, owning one slice); both synchronous.  Several groups (downpour, hogwild) come with
- * the MPI runtime. */
-int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngPlanCluster *out) {
-  static const char *const p[] = {"worker_groups?", "workers_per_group?", "server_groups?", "servers_per_group?", "sync?"};
+ * the MPI runtime.  processes = P runs the group in P MPI processes (ranks), the workers dealt
+ * out evenly in order (docs/distributed.md). */
+int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngPlanCluster *out, int32_t *processes) {
+  static const char *const p[] = {"worker_groups?", "workers_per_group?", "server_groups?", "servers_per_group?", "sync?",
+                                  "processes?"};
   SngDiag *d = sng_lctx_diag(c);
   *out = (SngPlanCluster){1, 1, 1, 1, SNG_FW_SANDBLASTER};
+  *processes = 1;
   if (!decl) return 0;
-  const SngExpr *s[5];
+  const SngExpr *s[6];
   SngExpr call = {.kind = SNG_EX_CALL, .loc = decl->loc, .str = "cluster", .args = decl->args};
-  if (sng_lctx_bind(c, &call, p, 5, s)) return -1;
+  if (sng_lctx_bind(c, &call, p, 6, s)) return -1;
   int32_t *f[4] = {&out->worker_groups, &out->workers_per_group, &out->server_groups, &out->servers_per_group};
   int err = 0;
   for (int i = 0; i < 4; i++) {
@@ -306,6 +323,7 @@ int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngPlanCluster *out) {
     }
     out->servers_per_group = out->workers_per_group;
   }
+  if (s[5]) err |= sng_sema_processes(c, s[5], out->workers_per_group, processes);
   return err;
 }
 

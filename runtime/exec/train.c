@@ -136,7 +136,7 @@ static void train_loop(Run *r) {
   int64_t warm = r->warm;
   double sum_loss = 0, sum_acc = 0, t0 = sng_now(), tw = t0, tlast = t0, tbar = 0;
   int64_t nsum = 0, last_step = 0;
-  SngExec *e0 = r->grp->w[0].exec;
+  SngExec *e0 = r->grp->w[r->grp->local[0]].exec; /* this rank's first worker */
   for (int64_t step = 1; step <= r->steps; step++) {
     if ((r->stopped = sng_stop_requested())) { /* between steps: every file whole */
       if (nsum) display(r, step - 1, sum_loss / (double)nsum, sum_acc / (double)nsum, last_step, tlast, t0);
@@ -146,7 +146,7 @@ static void train_loop(Run *r) {
       tw = sng_now();
       sng_exec_profile(e0, r->o->profile);
       r->grp->profile = r->o->profile;
-      r->grp->w[0].t_wait = 0;
+      r->grp->w[r->grp->local[0]].t_wait = 0;
     }
     double ts = sng_now();
     sng_batcher_next(&b, r->x, r->y);
@@ -191,8 +191,9 @@ static void train_loop(Run *r) {
 
 /* where the timed steps' time went, per step and as shares */
 static void print_profile(Run *r) {
-  double gemm, jit, c, n = (double)(r->steps - r->warm), wait = r->grp->w[0].t_wait, upd = 0;
-  sng_exec_times(r->grp->w[0].exec, &gemm, &jit, &c);
+  const GWorker *w0 = &r->grp->w[r->grp->local[0]];
+  double gemm, jit, c, n = (double)(r->steps - r->warm), wait = w0->t_wait, upd = 0;
+  sng_exec_times(w0->exec, &gemm, &jit, &c);
   for (int s = 0; s < r->grp->ns; s++) upd += r->grp->srv[s].t_update;
   double total = r->t_steps, other = total - gemm - jit - c - r->t_data - wait;
   if (n <= 0 || total <= 0) return;
@@ -269,6 +270,25 @@ static void stop_message(Run *r) {
            "writes none yet)", sig, (long long)r->done, (long long)r->steps, metrics);
 }
 
+/* --dump-params FILE: every parameter's values, one per line (%.9g), in plan order, written
+ * by rank 0 after the others sent it their servers' slices */
+static int dump_params(Run *r) {
+  sng_ranks_gather(r->grp);
+  if (r->grp->me != 0) return 0;
+  FILE *f = fopen(r->o->dump_params, "w");
+  if (!f) {
+    snprintf(r->err, r->errlen, "%s: cannot write parameters: %s", r->o->dump_params, strerror(errno));
+    return -1;
+  }
+  for (int i = 0; i < r->p->nparams; i++)
+    for (int64_t k = 0; k < r->grp->par[i].size; k++) fprintf(f, "%.9g\n", r->grp->par[i].value[k]);
+  if (fclose(f)) {
+    snprintf(r->err, r->errlen, "%s: cannot write parameters: %s", r->o->dump_params, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 SngRunOpts sng_run_defaults(void) { return (SngRunOpts){.progress = -1, .out = stdout}; }
 
 int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errlen) {
@@ -310,10 +330,16 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
     rc = r.stopped;
   } else if (!r.failed) {
     int64_t calls = 0;
-    for (int i = 0; i < r.grp->nw; i++) calls += sng_exec_kernel_calls(r.grp->w[i].exec);
-    fprintf(o->out, "singa: samples/s=%.1f steps=%lld test_acc=%.4f threads=%d jit_calls=%lld bytes_moved=%lld\n",
+    for (int i = 0; i < r.grp->nlocal; i++) calls += sng_exec_kernel_calls(r.grp->w[r.grp->local[i]].exec);
+    int64_t moved = sng_group_bytes(r.grp); /* collective over the ranks */
+    double wire = (double)sng_mpi_bytes();
+    sng_mpi_sum(&wire, 1);
+    fprintf(o->out, "singa: samples/s=%.1f steps=%lld test_acc=%.4f threads=%d jit_calls=%lld bytes_moved=%lld",
             r.train_rate, (long long)r.steps, r.test_n ? r.test_acc : NAN, r.grp->blas_threads, (long long)calls,
-            (long long)sng_group_bytes(r.grp));
+            (long long)moved);
+    if (r.grp->nranks > 1) fprintf(o->out, " ranks=%d mpi_bytes=%lld", r.grp->nranks, (long long)wire);
+    fputc('\n', o->out);
+    if (o->dump_params && dump_params(&r)) goto out;
     if (o->profile) print_profile(&r);
     rc = 0;
   }
