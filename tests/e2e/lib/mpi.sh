@@ -1,0 +1,19 @@
+# tests/e2e/lib/mpi.sh - sourced by the tests/e2e/mpi_*.sh tests: runs singa-exec under
+# mpirun with the flags this machine needs (shared/spec/toolchain-notes.md §4: as root, more
+# ranks than cores, shared memory only), and under AddressSanitizer with the leak reports
+# from inside Open MPI (libmpi, libopen-pal, libpmix) suppressed (lsan-mpi.supp).
+command -v mpirun >/dev/null || { echo "FAIL: mpirun is not installed (scripts/setup.sh installs openmpi-bin)" >&2; exit 1; }
+MPI_FLAGS=(--allow-run-as-root --oversubscribe --bind-to none --mca pml ob1 --mca btl self,vader
+           --mca mpi_yield_when_idle 1)
+export LSAN_OPTIONS="suppressions=$SNG_SOURCE_DIR/tests/e2e/lib/lsan-mpi.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# mpirun_exec NP ARGS...: singa-exec on NP ranks (a 60 s guard against a hang)
+mpirun_exec() {
+  local np=$1 v xs=(); shift
+  for v in LSAN_OPTIONS ASAN_OPTIONS UBSAN_OPTIONS; do [ -n "${!v:-}" ] && xs+=(-x "$v"); done
+  timeout 60 mpirun "${MPI_FLAGS[@]}" "${xs[@]}" -np "$np" "$SINGA_EXEC" "$@"
+}
+# maxrel A B: max |a - b| over the values, relative to max |b| (two --dump-params files)
+maxrel() {
+  paste "$1" "$2" | awk 'NF != 2 { bad = 1 } { d = $1 - $2; if (d < 0) d = -d; if (d > m) m = d;
+    a = $2 < 0 ? -$2 : $2; if (a > mx) mx = a } END { if (bad || NR == 0) print "mismatch"; else printf "%.3g\n", m / (mx ? mx : 1) }'
+}

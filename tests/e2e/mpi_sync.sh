@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# End to end over Open MPI: sandblaster and allreduce with 4 workers in one group (the batch
+# split) train 100 steps under mpirun -np 4 (a worker a rank) and -np 2 (two workers a rank)
+# and end with the parameters of 1 worker on the same total batch, to 1e-4 relative (max
+# |a - b| over max |b|); the bytes counted equal singac --explain's prediction (within 5%).
+set -euo pipefail
+t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$SNG_SOURCE_DIR/tests/e2e/lib/mpi.sh"
+
+"$MKDATA" "$t" 8 8 2000 100
+model() { # model NAME CLUSTER
+  cat > "$t/$1.sng" <<SNG
+data d {
+  dir   = "$t"
+  train = idx("train-images.gz", "train-labels.gz")
+  batch = 64
+  shuffle = true
+  scale = 1/255
+  standardize = true
+}
+net m(partition = batch) {
+  x, y   = input(d)
+  h1     = relu(dense(x, 32))
+  logits = dense(h1, 8)
+  loss   softmax_cross_entropy(logits, y)
+  metric accuracy(logits, y)
+}
+updater sgd(lr = 0.02, momentum = 0.9)
+$2
+train m with bp, sgd {
+  steps = 100
+  display_every = 50
+  seed = 5
+}
+SNG
+  "$SINGAC" "$t/$1.sng" -o "$t/$1.plan"
+}
+for sync in sandblaster allreduce; do
+  servers=2; [ $sync = allreduce ] && servers=4
+  model one "cluster(sync = $sync)"
+  model r4 "cluster(workers_per_group = 4, servers_per_group = $servers, sync = $sync, processes = 4)"
+  model r2 "cluster(workers_per_group = 4, servers_per_group = $servers, sync = $sync, processes = 2)"
+  "$SINGA_EXEC" --no-progress --dump-params "$t/one.txt" "$t/one.plan" > "$t/one.out"
+  for np in 4 2; do
+    start=$(date +%s.%N)
+    mpirun_exec $np --no-progress --dump-params "$t/r$np.txt" "$t/r$np.plan" > "$t/r$np.out" ||
+      { cat "$t/r$np.out"; fail "$sync: mpirun -np $np failed"; }
+    secs=$(echo "$start $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
+    grep -q "ranks=$np " "$t/r$np.out" || { cat "$t/r$np.out"; fail "$sync: no ranks=$np in the final line"; }
+    rel=$(maxrel "$t/r$np.txt" "$t/one.txt")
+    awk -v r="$rel" 'BEGIN { exit !(r + 0 == r && r <= 1e-4) }' ||
+      fail "$sync -np $np: parameters differ from 1 worker by $rel (relative)"
+    "$SINGAC" --explain "$t/r$np.sng" > "$t/explain.txt"
+    per_step=$(sed -n 's/.*moved per step: \([0-9]*\) B.*/\1/p' "$t/explain.txt")
+    moved=$(sed -n 's/.*bytes_moved=\([0-9]*\).*/\1/p' "$t/r$np.out")
+    wire=$(sed -n 's/.*mpi_bytes=\([0-9]*\).*/\1/p' "$t/r$np.out")
+    awk -v m="$moved" -v p="$per_step" 'BEGIN { t = 100 * p; exit !(m >= t * 0.95 && m <= t * 1.05) }' ||
+      fail "$sync -np $np: moved $moved bytes in 100 steps; --explain predicts $per_step per step"
+    loss=$(sed -n 's/^step   100\/100  loss \([0-9.]*\).*/\1/p' "$t/r$np.out")
+    echo "$sync -np $np: max relative diff $rel vs 1 worker; bytes $moved = $((moved / 100))/step" \
+         "(explain $per_step/step), over MPI $((wire / 100))/step; loss $loss; ${secs}s"
+  done
+done
+echo "e2e mpi_sync: ok"
