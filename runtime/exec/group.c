@@ -124,7 +124,10 @@ static void *server_main(void *arg) {
     float scalars[3] = {(float)(sng_group_lr(&p->updater, m.version - 1) * pp->lr_mult),
                         (float)(p->updater.weight_decay * pp->wd_mult), 1.0f};
     const float *grad = sng_ranks_take(g, &m); /* NULL: other ranks' shares still to come */
-    if (!grad) continue;
+    if (!grad) {
+      if (m.from) free((void *)m.payload); /* (summed already) */
+      continue;
+    }
     float *bufs[3] = {q->value + sl->offset, (float *)grad, q->state ? q->state + sl->offset : NULL};
     double t0 = g->profile ? sng_now() : 0;
     g->update(bufs, scalars, 1, sl->len);
@@ -399,6 +402,8 @@ void sng_group_free(SngGroup *g) {
     pthread_barrier_destroy(&g->start);
     pthread_barrier_destroy(&g->end);
   }
+  sng_comm_free(g->comm); /* first: a rank's receiving thread may still be finishing a reply */
+  g->comm = NULL;
   for (int i = 0; g->w && i < g->nw; i++) {
     GWorker *w = &g->w[i];
     if (!w->grp) continue; /* another rank's worker */
@@ -412,7 +417,6 @@ void sng_group_free(SngGroup *g) {
     pthread_mutex_destroy(&g->par[i].mu);
   }
   free(g->w), free(g->srv), free(g->par), free(g->values), free(g->xbuf), free(g->ybuf);
-  sng_comm_free(g->comm);
   sng_ranks_free(g);
   sng_jit_free(g->jit);
   free(g);

@@ -6,6 +6,9 @@ command -v mpirun >/dev/null || { echo "FAIL: mpirun is not installed (scripts/s
 MPI_FLAGS=(--allow-run-as-root --oversubscribe --bind-to none --mca pml ob1 --mca btl self,vader
            --mca mpi_yield_when_idle 1)
 export LSAN_OPTIONS="suppressions=$SNG_SOURCE_DIR/tests/e2e/lib/lsan-mpi.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# full malloc stacks, so that the suppressions see the Open MPI frames (the fast unwinder stops
+# at the first frame of a library built without frame pointers)
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
 # mpirun_exec NP ARGS...: singa-exec on NP ranks (a 60 s guard against a hang)
 mpirun_exec() {
   local np=$1 v xs=(); shift
