@@ -61,17 +61,22 @@ static int start_ranks(const SngPlan *p, const char *path, SngRunOpts *o, int *a
   const char *env = getenv("OMPI_COMM_WORLD_SIZE"), *rank = getenv("OMPI_COMM_WORLD_RANK");
   int launched = env ? atoi(env) : 1;
   if (p->nranks <= 1 && launched <= 1) return 0;
+  char err[512];
   if (launched != p->nranks) {
+    /* under mpirun every rank meets the others before leaving, so mpirun does not end the
+     * job before rank 0 has said it */
+    int under = launched > 1 && !sng_mpi_start(argc, argv, err, sizeof err);
     if (!rank || !strcmp(rank, "0")) {
       if (p->nranks > 1)
         fprintf(stderr, "singa-exec: this plan runs on %d processes: mpirun -np %d singa-exec %s\n", p->nranks,
                 p->nranks, path);
       else fprintf(stderr, "singa-exec: this plan runs on 1 process: singa-exec %s (without mpirun -np %d)\n", path,
                    launched);
+      fflush(stderr);
     }
+    if (under) sng_mpi_barrier(), sng_mpi_stop();
     return 2;
   }
-  char err[512];
   if (sng_mpi_start(argc, argv, err, sizeof err)) {
     fprintf(stderr, "singa-exec: %s\n", err);
     return 1;
