@@ -73,6 +73,14 @@ void sng_mpi_barrier(void);
 /* rank `from` sends len floats to rank 0, which receives them into data (others: no-op) */
 void sng_mpi_to_root(float *data, int64_t len, int from);
 int64_t sng_mpi_bytes(void);                     /* payload bytes this rank sent over MPI */
+/* Every rank's host name (collective, once), then sng_mpi_host(r). */
+void sng_mpi_hosts(void);
+const char *sng_mpi_host(int rank);
+/* The watchdog: heartbeats with every other rank; one silent for SNG_MPI_TIMEOUT s ends the
+ * job naming it, its host and what[rank] (kept until sng_mpi_watch_stop). */
+enum { SNG_MPI_TIMEOUT = 5 };
+void sng_mpi_watch_start(char **what);
+void sng_mpi_watch_stop(void);
 /* internal to runtime/comm: the transport between comm.c and mpi.c */
 void sng_mpi_send_msg(int rank, int unit, SngMsg m);
 int sng_mpi_recv_msg(int *unit, SngMsg *m);      /* blocks; 0 when this rank's receiver is told to stop */

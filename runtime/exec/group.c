@@ -395,6 +395,7 @@ void sng_group_free(SngGroup *g) {
     pthread_barrier_wait(&g->start);
     for (int i = 1; i < g->nlocal; i++) pthread_join(g->w[g->local[i]].thread, NULL);
     sng_mpi_barrier(); /* every rank's last step is over: no update is on its way */
+    sng_mpi_watch_stop(); /* the ranks now leave, each at its own pace */
     for (int s = 0; s < g->ns; s++)
       if (g->unit_rank[g->nw + s] == g->me) sng_comm_send(g->comm, g->nw + s, (SngMsg){.kind = SNG_MSG_QUIT});
     for (int s = 0; s < g->ns; s++)

@@ -65,6 +65,7 @@ struct SngGroup {
   char *holds;                          /* [param * nranks + r]: rank r has a worker holding a piece */
   int *senders, *arrived;               /* per slice: ranks whose shares it sums; arrived this step */
   float **acc;                          /* per slice: the shares summed so far (senders > 1) */
+  char **held;                          /* per rank: "workers 2, 3 and server 1" */
 };
 
 /* Runs one step of every worker on (x, y): mode SNG_EXEC_TRAIN or SNG_EXEC_TEST. */

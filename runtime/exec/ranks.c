@@ -11,6 +11,7 @@
  *     sng_group_stub_reply, remotely by a REPLY message carrying the fresh values, which the
  *     receiving rank copies into its own copy of the parameter before refreshing its workers.
  * With one rank (MPI not started) every unit is local and take/reply are the old path.
+ * The watchdog (mpi.c) names a silent rank with what it held (sng_ranks_held).
  */
 #include "group.h"
 
@@ -26,6 +27,22 @@ static void on_reply(void *ctx, SngMsg m) {
   memcpy(q->value + sl->offset, m.payload, (size_t)m.len * 4);
   free((void *)m.payload);
   sng_group_stub_reply(g, m.slice);
+}
+
+/* "workers 2, 3 and server 1": the units rank r runs */
+static char *held_by(const SngGroup *g, int r) {
+  SngBuf b = {0};
+  for (int server = 0; server < 2; server++) {
+    int n = 0, first = server ? g->nw : 0, end = server ? g->p->nunits : g->nw;
+    for (int u = first; u < end; u++) n += g->unit_rank[u] == r;
+    if (server) sng_buf_printf(&b, " and ");
+    if (!n) { sng_buf_printf(&b, "no %s", server ? "server" : "worker"); continue; }
+    sng_buf_printf(&b, "%s%s ", server ? "server" : "worker", n > 1 ? "s" : "");
+    for (int u = first, k = 0; u < end; u++)
+      if (g->unit_rank[u] == r) sng_buf_printf(&b, "%s%d", k++ ? ", " : "", u - first);
+  }
+  sng_buf_put_u8(&b, 0);
+  return (char *)b.data;
 }
 
 int sng_ranks_setup(SngGroup *g, char *err, size_t errlen) {
@@ -74,10 +91,16 @@ int sng_ranks_setup(SngGroup *g, char *err, size_t errlen) {
     }
   sng_comm_set_ranks(g->comm, g->me, g->unit_rank, from, to, on_reply, g);
   free(from), free(to);
+  g->held = sng_calloc((size_t)g->nranks + 1, sizeof *g->held);
+  for (int r = 0; r < g->nranks; r++) g->held[r] = held_by(g, r);
+  sng_mpi_watch_start(g->held);
   return 0;
 }
 
 void sng_ranks_free(SngGroup *g) {
+  sng_mpi_watch_stop();
+  for (int r = 0; g->held && r < g->nranks; r++) free(g->held[r]);
+  free(g->held);
   for (int s = 0; g->acc && s < g->p->nslices; s++) free(g->acc[s]);
   free(g->acc), free(g->senders), free(g->arrived), free(g->holds), free(g->local), free(g->unit_rank);
 }

@@ -322,6 +322,8 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
     fprintf(o->out, "group: %d workers, %d servers (%s), %d OpenBLAS thread%s per worker\n", r.grp->nw, r.grp->ns,
             p->cluster.framework == SNG_FW_ALLREDUCE ? "allreduce" : "sandblaster", r.grp->blas_threads,
             r.grp->blas_threads == 1 ? "" : "s");
+  for (int k = 0; r.grp->nranks > 1 && k < r.grp->nranks; k++) /* mpirun names a dead rank; this says what it held */
+    fprintf(o->out, "rank %d (host %s): %s\n", k, sng_mpi_host(k), r.grp->held[k]);
   fflush(o->out);
   r.metrics_step = -1;
   if (!(r.stopped = sng_stop_requested())) train_loop(&r);
