@@ -93,6 +93,11 @@ void sng_mpi_sum(double *v, int n) {
   if (started) check(MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, coll_comm), "MPI_Allreduce");
 }
 
+int sng_mpi_max(int v) {
+  if (started) check(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, coll_comm), "MPI_Allreduce");
+  return v;
+}
+
 void sng_mpi_barrier(void) {
   if (started) check(MPI_Barrier(coll_comm), "MPI_Barrier");
 }

@@ -69,6 +69,7 @@ int sng_mpi_rank(void);
 int sng_mpi_size(void);
 void sng_mpi_stop(void);
 void sng_mpi_sum(double *v, int n);              /* every rank gets the sums */
+int sng_mpi_max(int v);                          /* the largest v over the ranks */
 void sng_mpi_barrier(void);
 /* rank `from` sends len floats to rank 0, which receives them into data (others: no-op) */
 void sng_mpi_to_root(float *data, int64_t len, int from);

@@ -41,6 +41,13 @@ typedef struct Run {
 
 static double lr_at(const SngPlanUpdater *u, int64_t step) { return sng_group_lr(u, step); }
 
+/* A stop (SIGINT/SIGTERM) on any rank stops every rank at the same step boundary: the
+ * ranks agree (the largest signal number), or a rank that stopped alone would hang the rest. */
+static int stop_requested(const Run *r) {
+  int sig = sng_stop_requested();
+  return r->grp && r->grp->nranks > 1 ? sng_mpi_max(sig) : sig;
+}
+
 /* ---- output ---- */
 static void fmt_eta(char *b, size_t n, double s) {
   if (!(s >= 0) || s > 1e7) s = 0;
@@ -89,7 +96,7 @@ static int run_test(Run *r, int64_t step) {
   int64_t n = 0;
   int has_metric = r->p->graphs[0].metric >= 0;
   for (int64_t b = 0, start = 0; start < r->test.n && (!limit || b < limit); b++, start += batch) {
-    if ((r->stopped = sng_stop_requested())) return -1;   /* a partial test is not reported */
+    if ((r->stopped = stop_requested(r))) return -1;   /* a partial test is not reported */
     int64_t real = sng_data_slice(&r->test, start, batch, r->x, r->y);
     sng_group_run(r->grp, SNG_EXEC_TEST, r->x, r->y);
     double l, m;
@@ -138,7 +145,7 @@ static void train_loop(Run *r) {
   int64_t nsum = 0, last_step = 0;
   SngExec *e0 = r->grp->w[r->grp->local[0]].exec; /* this rank's first worker */
   for (int64_t step = 1; step <= r->steps; step++) {
-    if ((r->stopped = sng_stop_requested())) { /* between steps: every file whole */
+    if ((r->stopped = stop_requested(r))) { /* between steps: every file whole */
       if (nsum) display(r, step - 1, sum_loss / (double)nsum, sum_acc / (double)nsum, last_step, tlast, t0);
       break;
     }
@@ -184,7 +191,7 @@ static void train_loop(Run *r) {
       tlast += tt, t0 += tt, tw += tt; /* tests are not training time */
     }
   }
-  if (!r->failed && !r->stopped) r->stopped = sng_stop_requested();
+  if (!r->failed && !r->stopped) r->stopped = stop_requested(r);
   if (!r->failed && !r->stopped && r->test.n) run_test(r, r->steps);
   sng_batcher_free(&b);
 }
@@ -326,7 +333,7 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
     fprintf(o->out, "rank %d (host %s): %s\n", k, sng_mpi_host(k), r.grp->held[k]);
   fflush(o->out);
   r.metrics_step = -1;
-  if (!(r.stopped = sng_stop_requested())) train_loop(&r);
+  if (!(r.stopped = stop_requested(&r))) train_loop(&r);
   if (r.stopped) {
     stop_message(&r);
     rc = r.stopped;
