@@ -42,22 +42,8 @@ model one ""
 "$SINGA_EXEC" --no-progress --dump-params "$t/one.txt" "$t/one.plan" > "$t/one.out"
 for w in 2 4; do
   model h$w "cluster(workers_per_group = $w, servers_per_group = 2, processes = 2)"
-  "$SINGAC" --explain "$t/h$w.sng" > "$t/explain.txt"
-  grep -q 'dense2=feature' "$t/explain.txt" || fail "--explain does not show the layer's partition"
-  start=$(date +%s.%N)
-  mpirun_exec 2 --no-progress --dump-params "$t/h$w.txt" "$t/h$w.plan" > "$t/h$w.out" ||
-    { cat "$t/h$w.out"; fail "$w workers: mpirun -np 2 failed"; }
-  secs=$(echo "$start $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
-  rel=$(maxrel "$t/h$w.txt" "$t/one.txt")
-  awk -v r="$rel" 'BEGIN { exit !(r + 0 == r && r <= 1e-4) }' ||
-    fail "$w workers on 2 ranks: parameters differ from the unpartitioned net by $rel (relative)"
-  per_step=$(sed -n 's/.*moved per step: \([0-9]*\) B.*/\1/p' "$t/explain.txt")
-  moved=$(sed -n 's/.*bytes_moved=\([0-9]*\).*/\1/p' "$t/h$w.out")
-  wire=$(sed -n 's/.*mpi_bytes=\([0-9]*\).*/\1/p' "$t/h$w.out")
-  awk -v m="$moved" -v p="$per_step" 'BEGIN { t = 20 * p; exit !(m >= t * 0.95 && m <= t * 1.05) }' ||
-    fail "$w workers: moved $moved bytes in 20 steps; --explain predicts $per_step per step"
-  echo "hybrid, $w workers on 2 ranks: max relative diff $rel; bytes $((moved / 20))/step (explain $per_step/step)," \
-       "over MPI $((wire / 20))/step; ${secs}s"
+  check_run "hybrid, $w workers on 2 ranks vs the unpartitioned net" 2 h$w "$t/one.txt" 20
+  grep -q 'dense2=feature' "$t/h$w.explain" || fail "--explain does not show the layer's partition"
 done
 
 # the number of ranks must match the plan's, and singa-exec says what to run

@@ -43,23 +43,7 @@ for sync in sandblaster allreduce; do
   model r2 "cluster(workers_per_group = 4, servers_per_group = $servers, sync = $sync, processes = 2)"
   "$SINGA_EXEC" --no-progress --dump-params "$t/one.txt" "$t/one.plan" > "$t/one.out"
   for np in 4 2; do
-    start=$(date +%s.%N)
-    mpirun_exec $np --no-progress --dump-params "$t/r$np.txt" "$t/r$np.plan" > "$t/r$np.out" ||
-      { cat "$t/r$np.out"; fail "$sync: mpirun -np $np failed"; }
-    secs=$(echo "$start $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
-    grep -q "ranks=$np " "$t/r$np.out" || { cat "$t/r$np.out"; fail "$sync: no ranks=$np in the final line"; }
-    rel=$(maxrel "$t/r$np.txt" "$t/one.txt")
-    awk -v r="$rel" 'BEGIN { exit !(r + 0 == r && r <= 1e-4) }' ||
-      fail "$sync -np $np: parameters differ from 1 worker by $rel (relative)"
-    "$SINGAC" --explain "$t/r$np.sng" > "$t/explain.txt"
-    per_step=$(sed -n 's/.*moved per step: \([0-9]*\) B.*/\1/p' "$t/explain.txt")
-    moved=$(sed -n 's/.*bytes_moved=\([0-9]*\).*/\1/p' "$t/r$np.out")
-    wire=$(sed -n 's/.*mpi_bytes=\([0-9]*\).*/\1/p' "$t/r$np.out")
-    awk -v m="$moved" -v p="$per_step" 'BEGIN { t = 100 * p; exit !(m >= t * 0.95 && m <= t * 1.05) }' ||
-      fail "$sync -np $np: moved $moved bytes in 100 steps; --explain predicts $per_step per step"
-    loss=$(sed -n 's/^step   100\/100  loss \([0-9.]*\).*/\1/p' "$t/r$np.out")
-    echo "$sync -np $np: max relative diff $rel vs 1 worker; bytes $moved = $((moved / 100))/step" \
-         "(explain $per_step/step), over MPI $((wire / 100))/step; loss $loss; ${secs}s"
+    check_run "$sync, 4 workers, -np $np vs 1 worker" $np r$np "$t/one.txt" 100
   done
 done
 echo "e2e mpi_sync: ok"
