@@ -46,6 +46,12 @@ for w in 2 4; do
   grep -q 'dense2=feature' "$t/h$w.explain" || fail "--explain does not show the layer's partition"
 done
 
+# placement (place.c): workers 0, 1 on rank 0 and 2, 3 on rank 1; sandblaster server s on rank s % 2
+"$SINGA_EXEC" --describe "$t/h4.plan" > "$t/desc.txt"
+grep -qx 'ranks:    2' "$t/desc.txt" || fail "--describe: not 2 ranks"
+[ "$(sed -n 's/^  unit \([0-9]\): kind \([a-z]*\), group 0, index \([0-9]\), rank \([0-9]\),.*/\1\2\3@\4/p' "$t/desc.txt" | tr '\n' ' ')" = \
+  "0worker0@0 1worker1@0 2worker2@1 3worker3@1 4server0@0 5server1@1 " ] || { cat "$t/desc.txt"; fail "unit ranks"; }
+
 # the number of ranks must match the plan's, and singa-exec says what to run
 set +e
 "$SINGA_EXEC" "$t/h2.plan" > "$t/alone.out" 2> "$t/alone.err"; rc=$?
