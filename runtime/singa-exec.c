@@ -5,6 +5,7 @@
  * Exit status: 0 ok, 1 the run failed (bad plan, missing data, NaN loss, out of memory),
  * 2 usage, 130/143 stopped by SIGINT/SIGTERM (at a step boundary; a second signal: at once).
  */
+#include "sng_comm.h"
 #include "sng_exec.h"
 
 #include <stdlib.h>
@@ -21,6 +22,7 @@ static void usage(FILE *out) {
         "  --warmup N         leave the first N steps out of the final samples/s (0 to 10^9)\n"
         "  --test-batches N   test on at most N batches (0 to 10^9; 0: as the plan says)\n"
         "  --profile          print where a training step's time goes (sgemm, kernels, ...)\n"
+        "  --dump-params FILE after training, write every parameter's values to FILE, one a line\n"
         "  --progress         a live progress bar even when stdout is not a terminal\n"
         "  --no-progress      plain lines even on a terminal\n"
         "  -h, --help         this help\n", out);
@@ -52,6 +54,40 @@ static const struct { const char *flag; int64_t min, max; } nums[] = {
   {"--test-batches", 0, 1000000000},   /* 0: the plan's test_steps */
 };
 
+/* A plan of several ranks runs under mpirun with exactly that many processes, and only then
+ * is MPI started (docs/distributed.md); a one-rank plan never starts MPI.  Ranks other than 0
+ * train silently: rank 0 prints, writes the metrics and the parameters. */
+static int start_ranks(const SngPlan *p, const char *path, SngRunOpts *o, int *argc, char ***argv) {
+  const char *env = getenv("OMPI_COMM_WORLD_SIZE"), *rank = getenv("OMPI_COMM_WORLD_RANK");
+  int launched = env ? atoi(env) : 1;
+  if (p->nranks <= 1 && launched <= 1) return 0;
+  char err[512];
+  if (launched != p->nranks) {
+    /* under mpirun every rank meets the others before leaving, so mpirun does not end the
+     * job before rank 0 has said it */
+    int under = launched > 1 && !sng_mpi_start(argc, argv, err, sizeof err);
+    if (!rank || !strcmp(rank, "0")) {
+      if (p->nranks > 1)
+        fprintf(stderr, "singa-exec: this plan runs on %d processes: mpirun -np %d singa-exec %s\n", p->nranks,
+                p->nranks, path);
+      else fprintf(stderr, "singa-exec: this plan runs on 1 process: singa-exec %s (without mpirun -np %d)\n", path,
+                   launched);
+      fflush(stderr);
+    }
+    if (under) sng_mpi_barrier(), sng_mpi_stop();
+    return 2;
+  }
+  if (sng_mpi_start(argc, argv, err, sizeof err)) {
+    fprintf(stderr, "singa-exec: %s\n", err);
+    return 1;
+  }
+  if (sng_mpi_rank() != 0) {
+    if (!(o->out = fopen("/dev/null", "w"))) o->out = stdout;
+    o->metrics_path = NULL, o->progress = 0;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   SngRunOpts o = sng_run_defaults();
   const char *path = NULL;
@@ -71,6 +107,11 @@ int main(int argc, char **argv) {
       else if (!strcmp(a, "--steps")) o.steps = n;
       else if (!strcmp(a, "--warmup")) o.warmup = n;
       else o.test_limit = n;
+    } else if (!strcmp(a, "--dump-params")) {
+      const char *v = value(argc, argv, &i);
+      if (!v) return 2;
+      if (!*v) return usage_error("--dump-params needs a file name");
+      o.dump_params = v;
     } else if (!strcmp(a, "--metrics") || !strcmp(a, "--data")) {
       const char *v = value(argc, argv, &i);
       if (!v) return 2;
@@ -104,7 +145,10 @@ int main(int argc, char **argv) {
   }
   int rc = 0;
   if (describe) sng_plan_describe(stdout, p);
-  else {
+  else if ((rc = start_ranks(p, path, &o, &argc, &argv))) {
+    sng_plan_free(p);
+    return rc;
+  } else {
     /* SIGINT/SIGTERM: stop at the next step boundary; a second one stops at once */
     sng_stop_install();
     int r = sng_run_train(p, &o, err, sizeof err);
@@ -116,5 +160,7 @@ int main(int argc, char **argv) {
     }
   }
   sng_plan_free(p);
+  if (o.out != stdout) fclose(o.out);
+  sng_mpi_stop();
   return rc;
 }

@@ -199,17 +199,20 @@ SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t er
   int nw = g->nworkers, ns = job->cluster.servers_per_group;
   p->version = SNG_PLAN_VERSION;
   p->source = sng_arena_strdup(a, job->source);
-  p->nranks = 1;
+  p->nranks = job->processes > 1 ? job->processes : 1;
   p->cluster = job->cluster;
-  /* placement, embedded: every worker and server a thread of rank 0; the workers first, group
-   * by group (each group runs the same graphs), then the servers, server group by server group */
+  /* placement: the workers first, group by group (each group runs the same graphs), then the
+   * servers, server group by server group; each unit on the rank place.c gives it (several
+   * groups run in one process so far: sema refuses processes with them) */
   int wg = job->cluster.worker_groups, sg = job->cluster.server_groups;
   p->nunits = wg * nw + sg * ns;
   p->units = sng_arena_alloc(a, sizeof(SngPlanUnit) * (size_t)p->nunits);
   for (int k = 0, u = 0; k < wg; k++)
-    for (int w = 0; w < nw; w++, u++) p->units[u] = (SngPlanUnit){SNG_UNIT_WORKER, k, w, 0, u, w};
+    for (int w = 0; w < nw; w++, u++)
+      p->units[u] = (SngPlanUnit){SNG_UNIT_WORKER, k, w, sng_pass_unit_rank(job, 1, w), u, w};
   for (int k = 0, u = wg * nw; k < sg; k++)
-    for (int s = 0; s < ns; s++, u++) p->units[u] = (SngPlanUnit){SNG_UNIT_SERVER, k, s, 0, u, -1};
+    for (int s = 0; s < ns; s++, u++)
+      p->units[u] = (SngPlanUnit){SNG_UNIT_SERVER, k, s, sng_pass_unit_rank(job, 0, s), u, -1};
   p->kernels = sng_arena_alloc(a, sizeof(SngPlanKernel) * (size_t)(g->nkernels + job->update->nkernels + 1));
 
   Lower l = {p, g, sng_alloc(sizeof(int32_t) * (size_t)g->nnodes), sng_calloc((size_t)whole->nnodes + 1, sizeof(int32_t)), NULL};

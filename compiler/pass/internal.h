@@ -26,7 +26,7 @@ int sng_sema_updater(SngLayerCtx *c, const SngDecl *decl, SngPlanUpdater *out);
 /* After the net is built: the learning rate and weight decay of every parameter, at every
  * step of the run, are finite float32s (reported at gamma or at the layer). */
 void sng_sema_rates(SngLayerCtx *c, const SngDecl *upd, const SngJob *job);
-int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngPlanCluster *out);
+int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngPlanCluster *out, int32_t *processes);
 int sng_sema_train(SngLayerCtx *c, const SngFile *f, const SngDecl *decl, SngPlanTrain *out, const SngDecl **net);
 const char *sng_sema_string(SngLayerCtx *c, const SngExpr *e);   /* "literal" or env("NAME", "default") */
 SngJob *sng_sema_job(SngLayerCtx *c);

@@ -67,6 +67,16 @@ int sng_pass_place(SngJob *job) {
   return 0;
 }
 
+/* Ranks (cluster(processes = P)): worker w on rank w / (W / P), so each process holds W / P
+ * consecutive workers (SINGA's nworkers_per_procs); under allreduce server s beside worker s,
+ * under sandblaster server s on rank s % P, so the servers are spread over the processes. */
+int sng_pass_unit_rank(const SngJob *job, int worker, int index) {
+  int procs = job->processes > 1 ? job->processes : 1, nw = job->cluster.workers_per_group;
+  int per = nw / procs > 0 ? nw / procs : 1;
+  if (worker || job->cluster.framework == SNG_FW_ALLREDUCE) return index / per < procs ? index / per : procs - 1;
+  return index % procs;
+}
+
 void sng_pass_print_slices(FILE *out, const SngJob *job) {
   const SngIrGraph *g = job->whole ? job->whole : job->net;
   const SngIrNode **params = sng_calloc((size_t)g->nnodes + 1, sizeof *params);

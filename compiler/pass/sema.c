@@ -597,7 +597,7 @@ int sng_pass_sema(SngJob *job, const SngFile *f, SngDiag *d) {
   else { /* documented default: plain SGD at 0.01 */
     job->updater = (SngPlanUpdater){.kind = SNG_UPD_SGD, .lr = 0.01, .kernel = -1};
   }
-  sng_sema_cluster(c, clu, &job->cluster);
+  sng_sema_cluster(c, clu, &job->cluster, &job->processes);
   check_nets(c, f, train);
   const SngDecl *net = NULL;
   if (!train) sng_diag_error(d, (SngLoc){f->path, 1, 1}, "no train stage: nothing to do");

@@ -253,23 +253,40 @@ void sng_sema_rates(SngLayerCtx *c, const SngDecl *upd, const SngJob *job) {
   }
 }
 
-/* cluster(worker_groups, workers_per_group, server_groups, servers_per_group, sync, sync_every):
+/* processes = P: 1 to 256, and each process holds the same number of workers */
+static int sng_sema_processes(SngLayerCtx *c, const SngExpr *e, int32_t workers, int32_t *processes) {
+  SngDiag *d = sng_lctx_diag(c);
+  int64_t v;
+  if (sng_lctx_int(c, e, 1, &v)) return -1;
+  if (v > 256 || v > workers || workers % v) {
+    sng_diag_error(d, e->loc, "processes = %lld: each process holds the same number of workers, so it must divide "
+                   "workers_per_group = %d", (long long)v, workers);
+    return -1;
+  }
+  *processes = (int32_t)v;
+  return 0;
+}
+
+/* cluster(worker_groups, workers_per_group, server_groups, servers_per_group, sync, sync_every,
+ * processes):
  * sync = sandblaster (servers apart from the workers) or allreduce (a server beside each
  * worker, owning one slice), both synchronous and one group; downpour (several worker groups
  * on their own clocks, one server group) or hogwild (a server group per worker group, the
  * server groups exchanging every sync_every steps).  Without sync, the groups decide
  * (runtime.md "Frameworks"): one worker group is sandblaster, several are downpour with one
  * server group and hogwild with one per worker group.  sync = true / false say synchronous /
- * asynchronous without naming the framework. */
-int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngPlanCluster *out) {
+ * asynchronous without naming the framework.  processes = P runs a group in P MPI processes
+ * (ranks), the workers dealt out evenly in order (docs/distributed.md). */
+int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngPlanCluster *out, int32_t *processes) {
   static const char *const p[] = {"worker_groups?", "workers_per_group?", "server_groups?", "servers_per_group?", "sync?",
-                                  "sync_every?"};
+                                  "sync_every?", "processes?"};
   SngDiag *d = sng_lctx_diag(c);
   *out = (SngPlanCluster){1, 1, 1, 1, SNG_FW_SANDBLASTER, 0};
+  *processes = 1;
   if (!decl) return 0;
-  const SngExpr *s[6];
+  const SngExpr *s[7];
   SngExpr call = {.kind = SNG_EX_CALL, .loc = decl->loc, .str = "cluster", .args = decl->args};
-  if (sng_lctx_bind(c, &call, p, 6, s)) return -1;
+  if (sng_lctx_bind(c, &call, p, 7, s)) return -1;
   int32_t *f[4] = {&out->worker_groups, &out->workers_per_group, &out->server_groups, &out->servers_per_group};
   int err = 0;
   for (int i = 0; i < 4; i++) {
@@ -359,6 +376,12 @@ int sng_sema_cluster(SngLayerCtx *c, const SngDecl *decl, SngPlanCluster *out) {
     }
     out->servers_per_group = out->workers_per_group;
   }
+  if (s[6] && wg > 1) {
+    sng_diag_error(d, s[6]->loc, "processes: several worker groups run in one process so far (the MPI runtime "
+                   "spreads one group over ranks)");
+    return -1;
+  }
+  if (s[6]) return sng_sema_processes(c, s[6], out->workers_per_group, processes);
   return 0;
 }
 

@@ -40,12 +40,16 @@ typedef struct SngJob {
   SngPlanUpdater updater;
   SngPlanTrain train;
   SngPlanCluster cluster;
+  int32_t processes;              /* cluster(processes = P): the plan's ranks (sema); 1 by default */
   SngPlanSlice *slices;           /* place.c: every parameter cut into slices owned by servers */
   int nslices;
   SngAutoReport autorep;
   FILE *timings;                  /* seconds per stage and pass go here (singac --time), or NULL */
   double mark;                    /* sng_now() when the current stage began */
 } SngJob;
+
+/* The rank (process) of worker or server `index` under cluster(processes = P) (place.c). */
+int sng_pass_unit_rank(const SngJob *job, int worker, int index);
 
 /* With job->timings set: prints "  <what> <seconds since the last mark>" and moves the mark. */
 void sng_job_time(SngJob *job, const char *what);

@@ -1,5 +1,6 @@
 /* comm.c - the in-process transport: mailboxes (growable rings under a mutex and a
- * condition variable) and bridge channels (one buffer each, full or empty). */
+ * condition variable) and bridge channels (one buffer each, full or empty); with ranks set,
+ * the units and bridge ends of other processes are reached through mpi.c. */
 #include "sng_comm.h"
 #include "sng_core.h"
 
@@ -21,6 +22,8 @@ typedef struct Chan {
   void *buf;
   int64_t bytes;
   int full;
+  int from, to;             /* ranks of the sending and receiving workers (with ranks set) */
+  void *req, *mpibuf;       /* the MPI send in flight (a remote receiver) */
 } Chan;
 
 struct SngComm {
@@ -28,7 +31,41 @@ struct SngComm {
   Box *box;
   Chan *chan;
   _Atomic int64_t moved;
+  int ranked, me;           /* sng_comm_set_ranks: units on several ranks; this one */
+  int *unit_rank;
+  pthread_t receiver;
+  void (*on_stub)(void *, SngMsg);
+  void *ctx;
 };
+
+/* the receiving thread of a rank: every message for this rank's units and stub */
+static void *receiver_main(void *arg) {
+  SngComm *c = arg;
+  int unit;
+  SngMsg m;
+  while (sng_mpi_recv_msg(&unit, &m)) {
+    if (unit < 0) c->on_stub(c->ctx, m);
+    else sng_comm_send(c, unit, m);
+  }
+  return NULL;
+}
+
+void sng_comm_set_ranks(SngComm *c, int me, const int *unit_rank, const int *chan_from, const int *chan_to,
+                        void (*on_stub)(void *ctx, SngMsg m), void *ctx) {
+  c->ranked = 1, c->me = me, c->on_stub = on_stub, c->ctx = ctx;
+  c->unit_rank = sng_calloc((size_t)c->nunits + 1, sizeof *c->unit_rank);
+  memcpy(c->unit_rank, unit_rank, (size_t)c->nunits * sizeof *unit_rank);
+  for (int i = 0; i < c->nchannels; i++) {
+    c->chan[i].from = chan_from[i], c->chan[i].to = chan_to[i];
+    if (chan_from[i] == me && chan_to[i] != me) c->chan[i].req = sng_mpi_request_new();
+  }
+  pthread_create(&c->receiver, NULL, receiver_main, c);
+}
+
+void sng_comm_send_stub(SngComm *c, int rank, SngMsg m) {
+  SNG_ASSERT(c->ranked);
+  sng_mpi_send_msg(rank, -1, m);
+}
 
 SngComm *sng_comm_new(int nunits, int nchannels, const int64_t *channel_bytes) {
   SngComm *c = sng_calloc(1, sizeof *c);
@@ -51,6 +88,13 @@ SngComm *sng_comm_new(int nunits, int nchannels, const int64_t *channel_bytes) {
 
 void sng_comm_free(SngComm *c) {
   if (!c) return;
+  if (c->ranked) {
+    sng_mpi_stop_receiver(c->me);
+    pthread_join(c->receiver, NULL);
+    for (int i = 0; i < c->nchannels; i++)
+      if (c->chan[i].req) sng_mpi_bridge_wait(c->chan[i].req), free(c->chan[i].req), free(c->chan[i].mpibuf);
+    free(c->unit_rank);
+  }
   for (int i = 0; i < c->nunits; i++) {
     pthread_mutex_destroy(&c->box[i].mu);
     pthread_cond_destroy(&c->box[i].cv);
@@ -67,6 +111,10 @@ void sng_comm_free(SngComm *c) {
 }
 
 void sng_comm_send(SngComm *c, int unit, SngMsg m) {
+  if (c->ranked && c->unit_rank[unit] != c->me) {
+    sng_mpi_send_msg(c->unit_rank[unit], unit, m);
+    return;
+  }
   Box *b = &c->box[unit];
   pthread_mutex_lock(&b->mu);
   if (b->len == b->cap) { /* grow, keeping the order */
@@ -94,6 +142,11 @@ SngMsg sng_comm_recv(SngComm *c, int unit) {
 void sng_comm_bridge_send(SngComm *c, int channel, const void *data, int64_t bytes) {
   Chan *ch = &c->chan[channel];
   SNG_ASSERT(bytes == ch->bytes);
+  if (ch->req) { /* the receiver is another process */
+    sng_mpi_bridge_send(ch->to, channel, data, bytes, &ch->mpibuf, ch->req);
+    atomic_fetch_add(&c->moved, bytes);
+    return;
+  }
   pthread_mutex_lock(&ch->mu);
   while (ch->full) pthread_cond_wait(&ch->cv, &ch->mu);
   memcpy(ch->buf, data, (size_t)bytes);
@@ -106,6 +159,10 @@ void sng_comm_bridge_send(SngComm *c, int channel, const void *data, int64_t byt
 void sng_comm_bridge_recv(SngComm *c, int channel, void *data, int64_t bytes) {
   Chan *ch = &c->chan[channel];
   SNG_ASSERT(bytes == ch->bytes);
+  if (c->ranked && ch->from != c->me) { /* the sender is another process */
+    sng_mpi_bridge_recv(ch->from, channel, data, bytes);
+    return;
+  }
   pthread_mutex_lock(&ch->mu);
   while (!ch->full) pthread_cond_wait(&ch->cv, &ch->mu);
   memcpy(data, ch->buf, (size_t)bytes);

@@ -11,14 +11,17 @@
  *   printf("%lld bytes moved\n", (long long)sng_comm_bytes(c));
  *   sng_comm_free(c);
  *
- * In one process (this file) a message carries a pointer to its payload (shared memory)
- * and a bridge is one copy through a buffer; the issue that adds Open MPI puts MPI_Send and
- * MPI_Recv behind the same calls.  Every payload byte is counted where it is sent, so a run
- * can compare what moved with what singac --explain predicted.
+ * In one process (comm.c) a message carries a pointer to its payload (shared memory) and a
+ * bridge is one copy through a buffer.  When the plan spans several processes (mpi.c, Open
+ * MPI), sng_comm_set_ranks says which rank runs each unit and each bridge's ends: a message
+ * for another rank's unit, and a bridge between ranks, go over MPI behind the same calls.
+ * Every payload byte is counted where it is sent, so a run can compare what moved with what
+ * singac --explain predicted; sng_mpi_bytes counts what crossed between processes.
  */
 #ifndef SNG_COMM_H
 #define SNG_COMM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum { SNG_MSG_UPDATE, SNG_MSG_REPLY, SNG_MSG_QUIT } SngMsgKind;
@@ -29,6 +32,7 @@ typedef struct SngMsg {
   int64_t version;          /* the parameter version (step) it belongs to */
   const float *payload;     /* the slice's gradient (UPDATE) or values (REPLY) */
   int64_t len;              /* elements of payload */
+  int32_t from;             /* 0: this process; r + 1: rank r, and the payload is the receiver's to free */
 } SngMsg;
 
 typedef struct SngComm SngComm;
@@ -45,5 +49,46 @@ void sng_comm_bridge_recv(SngComm *c, int channel, void *data, int64_t bytes);
  * gradient to its stub, fresh values back). */
 int64_t sng_comm_bytes(const SngComm *c);
 void sng_comm_count(SngComm *c, int64_t bytes);
+
+/* ---- across processes ---- */
+/* Which rank runs each unit (unit_rank[nunits]) and each bridge's sender and receiver
+ * (chan_from/chan_to[nchannels]); this process is rank `me`.  Starts a thread that receives
+ * this rank's messages: a unit's go to its mailbox, the stub's (sng_comm_send_stub) to
+ * on_stub(ctx, m) in that thread.  Only after sng_mpi_start. */
+void sng_comm_set_ranks(SngComm *c, int me, const int *unit_rank, const int *chan_from, const int *chan_to,
+                        void (*on_stub)(void *ctx, SngMsg m), void *ctx);
+/* A message for the stub of rank `rank` (another process). */
+void sng_comm_send_stub(SngComm *c, int rank, SngMsg m);
+
+/* mpi.c: Open MPI, started only for a plan of several ranks (MPI_THREAD_MULTIPLE: workers,
+ * servers and the receiving thread all call MPI).  Alone (not started), rank 0 of 1 and
+ * every collective a no-op. */
+int sng_mpi_start(int *argc, char ***argv, char *err, size_t errlen);
+int sng_mpi_started(void);
+int sng_mpi_rank(void);
+int sng_mpi_size(void);
+void sng_mpi_stop(void);
+void sng_mpi_sum(double *v, int n);              /* every rank gets the sums */
+int sng_mpi_max(int v);                          /* the largest v over the ranks */
+void sng_mpi_barrier(void);
+/* rank `from` sends len floats to rank 0, which receives them into data (others: no-op) */
+void sng_mpi_to_root(float *data, int64_t len, int from);
+int64_t sng_mpi_bytes(void);                     /* payload bytes this rank sent over MPI */
+/* Every rank's host name (collective, once), then sng_mpi_host(r). */
+void sng_mpi_hosts(void);
+const char *sng_mpi_host(int rank);
+/* The watchdog: heartbeats with every other rank; one silent for SNG_MPI_TIMEOUT s ends the
+ * job naming it, its host and what[rank] (kept until sng_mpi_watch_stop). */
+enum { SNG_MPI_TIMEOUT = 5 };
+void sng_mpi_watch_start(char **what);
+void sng_mpi_watch_stop(void);
+/* internal to runtime/comm: the transport between comm.c and mpi.c */
+void sng_mpi_send_msg(int rank, int unit, SngMsg m);
+int sng_mpi_recv_msg(int *unit, SngMsg *m);      /* blocks; 0 when this rank's receiver is told to stop */
+void sng_mpi_stop_receiver(int me);
+void sng_mpi_bridge_send(int rank, int channel, const void *data, int64_t bytes, void **buf, void *req);
+void sng_mpi_bridge_wait(void *req);
+void sng_mpi_bridge_recv(int rank, int channel, void *data, int64_t bytes);
+void *sng_mpi_request_new(void);               /* an MPI_Request, null; free() it */
 
 #endif

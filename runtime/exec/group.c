@@ -14,6 +14,10 @@
  * share_memory) and counts the parameter done for each worker holding it.  A worker ends its
  * step when all its parameters are done, so the group is synchronous: sandblaster and
  * allreduce differ only in where the servers sit.
+ * Several processes (plan nranks > 1, ranks.c): each rank binds and runs only its own
+ * workers and servers; its stub sums its local workers' shares and sends each slice to its
+ * server wherever it is; a server sums the shares of every rank holding the parameter and
+ * replies to each.  Every rank's driver takes the same batch; sums are reduced over ranks.
  */
 #include "group.h"
 
@@ -65,12 +69,12 @@ static void stub_release(void *ctx, int param) {
   if (complete)
     for (int s = q->slice0; s < q->slice0 + q->nslices; s++) {
       const SngPlanSlice *sl = &g->p->slices[s];
-      sng_comm_send(g->comm, sl->server, (SngMsg){SNG_MSG_UPDATE, s, g->step, q->agg + sl->offset, sl->len});
+      sng_comm_send(g->comm, sl->server, (SngMsg){SNG_MSG_UPDATE, s, g->step, q->agg + sl->offset, sl->len, 0});
     }
 }
 
 /* the server's reply for slice s */
-static void stub_reply(SngGroup *g, int s) {
+void sng_group_stub_reply(SngGroup *g, int s) {
   int param = g->p->slices[s].param;
   GParam *q = &g->par[param];
   pthread_mutex_lock(&q->mu);
@@ -81,7 +85,7 @@ static void stub_reply(SngGroup *g, int s) {
   static const int64_t zero[4];
   for (int i = 0; i < g->nw; i++) {
     GWorker *w = &g->w[i];
-    const SngPlanTensor *t = w->param_t[param];
+    const SngPlanTensor *t = w->grp ? w->param_t[param] : NULL; /* (another rank's worker: not bound) */
     if (!t) continue;
     if (w->own[param]) /* a slice of the parameter: copy the fresh values in */
       sng_rt_box_copy(w->own[param], t->dims, zero, q->value, g->p->params[param].dims, t->start, t->dims, t->rank, 0);
@@ -119,12 +123,18 @@ static void *server_main(void *arg) {
     GParam *q = &g->par[sl->param];
     float scalars[3] = {(float)(sng_group_lr(&p->updater, m.version - 1) * pp->lr_mult),
                         (float)(p->updater.weight_decay * pp->wd_mult), 1.0f};
-    float *bufs[3] = {q->value + sl->offset, (float *)m.payload, q->state ? q->state + sl->offset : NULL};
+    const float *grad = sng_ranks_take(g, &m); /* NULL: other ranks' shares still to come */
+    if (!grad) {
+      if (m.from) free((void *)m.payload); /* (summed already) */
+      continue;
+    }
+    float *bufs[3] = {q->value + sl->offset, (float *)grad, q->state ? q->state + sl->offset : NULL};
     double t0 = g->profile ? sng_now() : 0;
     if (g->shared) sng_shared_update(g->shared, g, m.slice, bufs[1], scalars); /* downpour: groups.c */
     else g->update(bufs, scalars, 1, sl->len);
     if (g->profile) sv->t_update += sng_now() - t0;
-    stub_reply(g, m.slice);
+    if (m.from) free((void *)m.payload);
+    sng_ranks_reply(g, m.slice);
   }
   return NULL;
 }
@@ -258,17 +268,20 @@ static void plan_shares(SngGroup *g) {
     int whole = 0;
     float *only = NULL;
     for (int k = 0; k < g->nw; k++)
-      if (g->w[k].param_t[i]) {
+      if (g->w[k].grp && g->w[k].param_t[i]) { /* (another rank's worker is not bound) */
         q->shares++;
         whole += sng_exec_piece_is_whole(g->p, g->w[k].param_t[i]);
         only = g->w[k].grad[i];
       }
     q->replicas = whole == q->shares;
     if (q->shares == 1 && whole == 1) q->agg = only; /* one whole share: its gradient, no copy */
-    else q->agg = q->own_agg = sng_alloc_aligned((size_t)q->size * 4 + 64);
+    else { /* zeros where no local piece lands (a rank's share of a feature-split parameter) */
+      q->agg = q->own_agg = sng_alloc_aligned((size_t)q->size * 4 + 64);
+      memset(q->own_agg, 0, (size_t)q->size * 4);
+    }
     q->src = sng_calloc((size_t)q->shares + 1, sizeof *q->src);
     for (int k = 0, n = 0; k < g->nw; k++)
-      if (g->w[k].param_t[i]) q->src[n++] = g->w[k].grad[i];
+      if (g->w[k].grp && g->w[k].param_t[i]) q->src[n++] = g->w[k].grad[i];
   }
 }
 
@@ -310,6 +323,7 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
     }
   g->comm = sng_comm_new(nunits, nch, chb);
   free(chb);
+  if (sng_ranks_setup(g, err, errlen)) goto fail;
   g->x = g->xbuf = sng_alloc_aligned_for((size_t)(p->data.batch * g->sample) * 4 + 64, "the input batch");
   g->y = g->ybuf = sng_alloc_aligned((size_t)p->data.batch * 4 + 64);
   memset(g->xbuf, 0, (size_t)(p->data.batch * g->sample) * 4);
@@ -317,15 +331,15 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
   if (!(g->jit = sng_jit_new(err, errlen))) goto fail;
   g->w = sng_calloc((size_t)g->nw + 1, sizeof *g->w);
   for (int i = 0; i < g->nw; i++)
-    if (bind_worker(g, i, err, errlen)) goto fail;
-  g->update = sng_exec_update_fn(g->w[0].exec);
+    if (g->unit_rank[i] == g->me && bind_worker(g, i, err, errlen)) goto fail;
+  g->update = sng_exec_update_fn(g->w[g->local[0]].exec);
   plan_shares(g);
   /* OpenBLAS threads: the cores shared among the workers, so W workers never oversubscribe */
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  g->blas_threads = (int)(cores / g->nw > 0 ? cores / g->nw : 1);
+  g->blas_threads = (int)(cores / g->nlocal > 0 ? cores / g->nlocal : 1);
   openblas_set_num_threads(g->blas_threads); /* global to OpenBLAS, whichever thread calls */
-  pthread_barrier_init(&g->start, NULL, (unsigned)g->nw); /* the driver is worker 0 */
-  pthread_barrier_init(&g->end, NULL, (unsigned)g->nw);
+  pthread_barrier_init(&g->start, NULL, (unsigned)g->nlocal); /* the driver is the first local worker */
+  pthread_barrier_init(&g->end, NULL, (unsigned)g->nlocal);
   g->srv = sng_calloc((size_t)g->ns + 1, sizeof *g->srv);
   /* the threads start with SIGINT/SIGTERM blocked (they inherit the mask), so the driver
    * thread takes them: it polls for a stop between steps (singa-exec) */
@@ -333,9 +347,9 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
   sng_signals_block(&old);
   for (int s = 0; s < g->ns; s++) {
     g->srv[s] = (GServer){g, first_server + s, 0, 0};
-    pthread_create(&g->srv[s].thread, NULL, server_main, &g->srv[s]);
+    if (g->unit_rank[first_server + s] == g->me) pthread_create(&g->srv[s].thread, NULL, server_main, &g->srv[s]);
   }
-  for (int i = 1; i < g->nw; i++) pthread_create(&g->w[i].thread, NULL, worker_main, &g->w[i]);
+  for (int i = 1; i < g->nlocal; i++) pthread_create(&g->w[g->local[i]].thread, NULL, worker_main, &g->w[g->local[i]]);
   sng_signals_restore(&old);
   g->running = 1;
   return g;
@@ -353,7 +367,7 @@ void sng_group_run(SngGroup *g, int mode, const float *x, const float *y) {
   g->x = x, g->y = y;
   if (mode == MODE_TRAIN) g->step++;
   pthread_barrier_wait(&g->start);
-  worker_step(&g->w[0]);
+  worker_step(&g->w[g->local[0]]);
   pthread_barrier_wait(&g->end);
 }
 
@@ -372,6 +386,11 @@ void sng_group_sums(const SngGroup *g, int64_t rows, double *loss, double *metri
       for (int64_t r = 0; r < t->dims[0] && t->start[0] + r < rows; r++) *metric += w->metric[r];
     }
   }
+  if (g->nranks > 1) { /* every rank's driver gets the whole batch's sums */
+    double v[2] = {*loss, *metric};
+    sng_mpi_sum(v, 2);
+    *loss = v[0], *metric = v[1];
+  }
 }
 
 void sng_group_free(SngGroup *g) {
@@ -379,14 +398,21 @@ void sng_group_free(SngGroup *g) {
   if (g->running) {
     g->mode = MODE_QUIT;
     pthread_barrier_wait(&g->start);
-    for (int i = 1; i < g->nw; i++) pthread_join(g->w[i].thread, NULL);
-    for (int s = 0; s < g->ns; s++) sng_comm_send(g->comm, g->srv[s].unit, (SngMsg){.kind = SNG_MSG_QUIT});
-    for (int s = 0; s < g->ns; s++) pthread_join(g->srv[s].thread, NULL);
+    for (int i = 1; i < g->nlocal; i++) pthread_join(g->w[g->local[i]].thread, NULL);
+    sng_mpi_barrier(); /* every rank's last step is over: no update is on its way */
+    sng_mpi_watch_stop(); /* the ranks now leave, each at its own pace */
+    for (int s = 0; s < g->ns; s++)
+      if (g->unit_rank[g->srv[s].unit] == g->me) sng_comm_send(g->comm, g->srv[s].unit, (SngMsg){.kind = SNG_MSG_QUIT});
+    for (int s = 0; s < g->ns; s++)
+      if (g->unit_rank[g->srv[s].unit] == g->me) pthread_join(g->srv[s].thread, NULL);
     pthread_barrier_destroy(&g->start);
     pthread_barrier_destroy(&g->end);
   }
+  sng_comm_free(g->comm); /* first: a rank's receiving thread may still be finishing a reply */
+  g->comm = NULL;
   for (int i = 0; g->w && i < g->nw; i++) {
     GWorker *w = &g->w[i];
+    if (!w->grp) continue; /* another rank's worker */
     sng_exec_free(w->exec);
     free(w->param_t), free(w->grad_t), free(w->grad), free(w->own), free(w->input_t), free(w->input);
     pthread_mutex_destroy(&w->mu);
@@ -397,7 +423,7 @@ void sng_group_free(SngGroup *g) {
     pthread_mutex_destroy(&g->par[i].mu);
   }
   free(g->w), free(g->srv), free(g->par), free(g->values), free(g->xbuf), free(g->ybuf);
-  sng_comm_free(g->comm);
+  sng_ranks_free(g);
   sng_jit_free(g->jit);
   free(g);
 }
@@ -413,4 +439,8 @@ double sng_group_step(SngGroup *g, const float *x, const float *y) {
 
 const float *sng_group_param(SngGroup *g, int i) { return g->par[i].value; }
 const float *sng_group_grad(SngGroup *g, int i) { return g->par[i].agg; }
-int64_t sng_group_bytes(const SngGroup *g) { return sng_comm_bytes(g->comm); }
+int64_t sng_group_bytes(const SngGroup *g) {
+  double b = (double)sng_comm_bytes(g->comm); /* summed over the ranks, as --explain counts */
+  if (g->nranks > 1) sng_mpi_sum(&b, 1);
+  return (int64_t)b;
+}

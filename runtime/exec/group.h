@@ -59,6 +59,14 @@ struct SngGroup {
   const float *x, *y;                   /* the whole batch of this step */
   float *xbuf, *ybuf;
   struct SngShared *shared;             /* downpour: the one server group's values (groups.c) */
+  /* ranks (ranks.c): with one rank every unit is local */
+  int me, nranks;
+  int *unit_rank;                       /* per unit: the rank that runs it */
+  int *local, nlocal;                   /* this rank's workers, in order; the driver runs local[0] */
+  char *holds;                          /* [param * nranks + r]: rank r has a worker holding a piece */
+  int *senders, *arrived;               /* per slice: ranks whose shares it sums; arrived this step */
+  float **acc;                          /* per slice: the shares summed so far (senders > 1) */
+  char **held;                          /* per rank: "workers 2, 3 and server 1" */
 };
 
 /* downpour: the server's update of slice s with grad, on the shared values under the slice's
@@ -71,5 +79,18 @@ void sng_group_run(SngGroup *g, int mode, const float *x, const float *y);
 void sng_group_sums(const SngGroup *g, int64_t rows, double *loss, double *metric);
 void sng_group_set_threads(SngGroup *g, int threads);
 double sng_group_lr(const SngPlanUpdater *u, int64_t step);
+/* the server's reply for slice s reached this rank's stub: refresh the local workers */
+void sng_group_stub_reply(SngGroup *g, int s);
+
+/* ranks.c: the group over several processes */
+int sng_ranks_setup(SngGroup *g, char *err, size_t errlen);
+void sng_ranks_free(SngGroup *g);
+/* a server's UPDATE for a slice: the gradient summed over every holding rank, or NULL while
+ * shares are still to come */
+const float *sng_ranks_take(SngGroup *g, const SngMsg *m);
+/* slice s is updated: refresh this rank's workers, send the values to every other holder */
+void sng_ranks_reply(SngGroup *g, int s);
+/* every parameter's values, whole, on rank 0 (after the run; collective) */
+void sng_ranks_gather(SngGroup *g);
 
 #endif

@@ -58,6 +58,7 @@ typedef struct SngRunOpts {
   int profile;              /* print where a training step's time goes */
   const char *data_dir;     /* read the data files from here instead of the plan's folder */
   FILE *out;                /* progress and results (stdout) */
+  const char *dump_params;  /* after training, every parameter's values to this file (rank 0) */
 } SngRunOpts;
 
 SngRunOpts sng_run_defaults(void);

@@ -44,6 +44,13 @@ typedef struct Run {
 
 static double lr_at(const SngPlanUpdater *u, int64_t step) { return sng_group_lr(u, step); }
 
+/* A stop (SIGINT/SIGTERM) on any rank stops every rank at the same step boundary: the
+ * ranks agree (the largest signal number), or a rank that stopped alone would hang the rest. */
+static int stop_requested(const Run *r) {
+  int sig = sng_stop_requested();
+  return r->grp && r->grp->nranks > 1 ? sng_mpi_max(sig) : sig;
+}
+
 /* ---- output ---- */
 static void fmt_eta(char *b, size_t n, double s) {
   if (!(s >= 0) || s > 1e7) s = 0;
@@ -92,7 +99,7 @@ static int run_test(Run *r, int64_t step) {
   int64_t n = 0;
   int has_metric = r->p->graphs[0].metric >= 0;
   for (int64_t b = 0, start = 0; start < r->test.n && (!limit || b < limit); b++, start += batch) {
-    if ((r->stopped = sng_stop_requested())) return -1;   /* a partial test is not reported */
+    if ((r->stopped = stop_requested(r))) return -1;   /* a partial test is not reported */
     int64_t real = sng_data_slice(&r->test, start, batch, r->x, r->y);
     sng_group_run(r->grp, SNG_EXEC_TEST, r->x, r->y);
     double l, m;
@@ -145,9 +152,9 @@ static void train_loop(Run *r) {
   int64_t warm = r->warm;
   double sum_loss = 0, sum_acc = 0, t0 = sng_now(), tw = t0, tlast = t0, tbar = 0;
   int64_t nsum = 0, last_step = 0;
-  SngExec *e0 = r->grp->w[0].exec;
+  SngExec *e0 = r->grp->w[r->grp->local[0]].exec; /* this rank's first worker */
   for (int64_t step = 1; step <= r->steps; step++) {
-    if ((r->stopped = sng_stop_requested())) { /* between steps: every file whole */
+    if ((r->stopped = stop_requested(r))) { /* between steps: every file whole */
       if (nsum) display(r, step - 1, sum_loss / (double)nsum, sum_acc / (double)nsum, last_step, tlast, t0);
       break;
     }
@@ -155,7 +162,7 @@ static void train_loop(Run *r) {
       tw = sng_now();
       sng_exec_profile(e0, r->o->profile);
       r->grp->profile = r->o->profile;
-      r->grp->w[0].t_wait = 0;
+      r->grp->w[r->grp->local[0]].t_wait = 0;
     }
     double ts = sng_now();
     sng_batcher_next(&b, r->x, r->y);
@@ -198,7 +205,7 @@ static void train_loop(Run *r) {
       tlast += tt, t0 += tt, tw += tt; /* tests are not training time */
     }
   }
-  if (!r->failed && !r->stopped) r->stopped = sng_stop_requested();
+  if (!r->failed && !r->stopped) r->stopped = stop_requested(r);
   if (r->gs->n > 1) { /* the other groups, then the servers' parameters into group 0 */
     sng_groups_finish(r->gs, r->failed || r->stopped);
     if (!r->failed && sng_groups_failed(r->gs, r->err, r->errlen)) r->failed = 1;
@@ -213,8 +220,9 @@ static void train_loop(Run *r) {
 
 /* where the timed steps' time went, per step and as shares */
 static void print_profile(Run *r) {
-  double gemm, jit, c, n = (double)(r->steps - r->warm), wait = r->grp->w[0].t_wait, upd = 0;
-  sng_exec_times(r->grp->w[0].exec, &gemm, &jit, &c);
+  const GWorker *w0 = &r->grp->w[r->grp->local[0]];
+  double gemm, jit, c, n = (double)(r->steps - r->warm), wait = w0->t_wait, upd = 0;
+  sng_exec_times(w0->exec, &gemm, &jit, &c);
   for (int s = 0; s < r->grp->ns; s++) upd += r->grp->srv[s].t_update;
   double total = r->t_steps, other = total - gemm - jit - c - r->t_data - wait;
   if (n <= 0 || total <= 0) return;
@@ -291,6 +299,25 @@ static void stop_message(Run *r) {
            "writes none yet)", sig, (long long)r->done, (long long)r->steps, metrics);
 }
 
+/* --dump-params FILE: every parameter's values, one per line (%.9g), in plan order, written
+ * by rank 0 after the others sent it their servers' slices */
+static int dump_params(Run *r) {
+  sng_ranks_gather(r->grp);
+  if (r->grp->me != 0) return 0;
+  FILE *f = fopen(r->o->dump_params, "w");
+  if (!f) {
+    snprintf(r->err, r->errlen, "%s: cannot write parameters: %s", r->o->dump_params, strerror(errno));
+    return -1;
+  }
+  for (int i = 0; i < r->p->nparams; i++)
+    for (int64_t k = 0; k < r->grp->par[i].size; k++) fprintf(f, "%.9g\n", r->grp->par[i].value[k]);
+  if (fclose(f)) {
+    snprintf(r->err, r->errlen, "%s: cannot write parameters: %s", r->o->dump_params, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 SngRunOpts sng_run_defaults(void) { return (SngRunOpts){.progress = -1, .out = stdout}; }
 
 int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errlen) {
@@ -332,18 +359,26 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
   if (r.grp->nw > 1 || r.grp->ns > 1 || r.gs->n > 1)
     fprintf(o->out, "group: %d workers, %d servers (%s), %d OpenBLAS thread%s per worker\n", r.grp->nw, r.grp->ns,
             sng_plan_framework_name(p->cluster.framework), r.grp->blas_threads, r.grp->blas_threads == 1 ? "" : "s");
+  for (int k = 0; r.grp->nranks > 1 && k < r.grp->nranks; k++) /* mpirun names a dead rank; this says what it held */
+    fprintf(o->out, "rank %d (host %s): %s\n", k, sng_mpi_host(k), r.grp->held[k]);
   fflush(o->out);
   r.metrics_step = -1;
-  if (!(r.stopped = sng_stop_requested())) train_loop(&r);
+  if (!(r.stopped = stop_requested(&r))) train_loop(&r);
   if (r.stopped) {
     stop_message(&r);
     rc = r.stopped;
   } else if (!r.failed) {
     int64_t calls = 0;
-    for (int i = 0; i < r.grp->nw; i++) calls += sng_exec_kernel_calls(r.grp->w[i].exec);
-    fprintf(o->out, "singa: samples/s=%.1f steps=%lld test_acc=%.4f threads=%d jit_calls=%lld bytes_moved=%lld\n",
+    for (int i = 0; i < r.grp->nlocal; i++) calls += sng_exec_kernel_calls(r.grp->w[r.grp->local[i]].exec);
+    /* several groups run in one process; one group's count is a collective over its ranks */
+    int64_t moved = r.gs->n > 1 ? sng_groups_bytes(r.gs) : sng_group_bytes(r.grp);
+    double wire = (double)sng_mpi_bytes();
+    sng_mpi_sum(&wire, 1);
+    fprintf(o->out, "singa: samples/s=%.1f steps=%lld test_acc=%.4f threads=%d jit_calls=%lld bytes_moved=%lld",
             r.train_rate, (long long)r.steps, r.test_n ? r.test_acc : NAN, r.grp->blas_threads, (long long)calls,
-            (long long)sng_groups_bytes(r.gs));
+            (long long)moved);
+    if (r.grp->nranks > 1) fprintf(o->out, " ranks=%d mpi_bytes=%lld", r.grp->nranks, (long long)wire);
+    fputc('\n', o->out);
     if (r.gs->n > 1) {
       fprintf(o->out, "groups: steps");
       for (int k = 0; k < r.gs->n; k++) fprintf(o->out, " %lld", (long long)atomic_load(&r.gs->done[k]));
@@ -351,6 +386,7 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
       if (p->cluster.framework == SNG_FW_HOGWILD) fprintf(o->out, ", %lld exchanges", (long long)r.gs->exchanges);
       fputc('\n', o->out);
     }
+    if (o->dump_params && dump_params(&r)) goto out;
     if (o->profile) print_profile(&r);
     rc = 0;
   }
