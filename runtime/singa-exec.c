@@ -59,6 +59,8 @@ static const struct { const char *flag; int64_t min, max; } nums[] = {
  * train silently: rank 0 prints, writes the metrics and the parameters. */
 static int start_ranks(const SngPlan *p, const char *path, SngRunOpts *o, int *argc, char ***argv) {
   const char *env = getenv("OMPI_COMM_WORLD_SIZE"), *rank = getenv("OMPI_COMM_WORLD_RANK");
+  if (!env && getenv("PMIX_RANK") && getenv("SLURM_NTASKS")) /* srun --mpi=pmix (docs/slurm.md) */
+    env = getenv("SLURM_NTASKS"), rank = getenv("SLURM_PROCID");
   int launched = env ? atoi(env) : 1;
   if (p->nranks <= 1 && launched <= 1) return 0;
   char err[512];
@@ -68,8 +70,8 @@ static int start_ranks(const SngPlan *p, const char *path, SngRunOpts *o, int *a
     int under = launched > 1 && !sng_mpi_start(argc, argv, err, sizeof err);
     if (!rank || !strcmp(rank, "0")) {
       if (p->nranks > 1)
-        fprintf(stderr, "singa-exec: this plan runs on %d processes: mpirun -np %d singa-exec %s\n", p->nranks,
-                p->nranks, path);
+        fprintf(stderr, "singa-exec: this plan runs on %d processes: mpirun -np %d singa-exec %s (or srun -n %d)\n",
+                p->nranks, p->nranks, path, p->nranks);
       else fprintf(stderr, "singa-exec: this plan runs on 1 process: singa-exec %s (without mpirun -np %d)\n", path,
                    launched);
       fflush(stderr);

@@ -84,6 +84,9 @@ train m with bp, sgd {
 }
 SNG
 "$SINGAC" "$t/m.sng" -o "$t/m.plan"
+# the same model over 2 MPI processes (one worker each), for srun -n 2 and the sbatch example
+sed 's/^train m with/cluster(workers_per_group = 2, processes = 2)\ntrain m with/' "$t/m.sng" > "$t/m2.sng"
+"$SINGAC" "$t/m2.sng" -o "$t/m2.plan"
 cat > "$t/hello.c" <<'C'
 #include <mpi.h>
 #include <stdio.h>
@@ -139,11 +142,21 @@ rc=0; tmo 20 srun -n 1 -t 1 sh -c 'exit 3' > "$t/out2.txt" 2>&1 || rc=$?
 tmo 30 srun -n 2 -t 2 "$t/hello" > "$t/out3.txt" 2>&1 || fail "srun -n 2 hello: exit status $?"
 hello_ok "$t/out3.txt" 2 "srun -n 2 (pmix)"
 
+# --- srun -n 2 singa-exec PLAN: a plan of 2 ranks is one MPI job; rank 0 alone prints
+tmo 40 srun -n 2 -t 2 -J singa-e2e2 "$SINGA_EXEC" --threads 1 "$t/m2.plan" > "$t/out5.txt" 2>&1 \
+  || { cat "$t/out5.txt"; fail "srun -n 2 singa-exec: exit status $?"; }
+[ "$(check_acc "$t/out5.txt" "srun -n 2 singa-exec")" = 1 ] || fail "srun -n 2 singa-exec: not one final test line"
+grep -q " ranks=2 mpi_bytes=" "$t/out5.txt" || { cat "$t/out5.txt"; fail "srun -n 2 singa-exec: not a 2-rank run"; }
+# started with the wrong number of tasks, it says what to run
+rc=0; tmo 30 srun -n 1 -t 1 "$SINGA_EXEC" "$t/m2.plan" > "$t/out6.txt" 2>&1 || rc=$?
+[ $rc = 2 ] && grep -q "this plan runs on 2 processes: mpirun -np 2 singa-exec .* (or srun -n 2)" "$t/out6.txt" \
+  || { cat "$t/out6.txt"; fail "srun -n 1 of a 2-rank plan: status $rc"; }
+
 # --- sbatch examples/slurm.sbatch: compile + srun singa-exec; then mpirun in the same allocation
 cat > "$t/job.sh" <<JOB
 #!/bin/bash
 set -e
-bash "$src/examples/slurm.sbatch" "$t/m.sng" --data "$t"
+bash "$src/examples/slurm.sbatch" "$t/m2.sng" --data "$t"
 echo "--- mpirun"
 mpirun --allow-run-as-root --mca btl self,vader "$t/hello"
 JOB
@@ -159,4 +172,4 @@ hello_ok "$t/out4.txt" 2 "mpirun inside sbatch"
 
 "$src/scripts/slurm-local.sh" stop "$t/slurm" 2>/dev/null
 pgrep -f "$t/slurm" >/dev/null && fail "daemons of $t/slurm still run after stop"
-echo "e2e slurm: ok (up in ${up} ms; srun test accuracy $acc; srun -n 2 MPI; sbatch: $n task(s) trained; all in $(ms) ms)"
+echo "e2e slurm: ok (up in ${up} ms; srun test accuracy $acc; srun -n 2 MPI and a 2-rank plan; sbatch: $n rank 0 line(s); all in $(ms) ms)"
