@@ -14,7 +14,9 @@
  * every 0.25 s on a fourth communicator and receives theirs; a rank not heard from for
  * SNG_MPI_TIMEOUT seconds (stopped, hung, unreachable) ends the job with MPI_Abort and a
  * message naming the rank, its host and the units it held.  A rank that dies is seen first
- * by mpirun, which ends the job naming the rank and its node.
+ * by mpirun, which ends the job naming the rank and its node.  Before the watchdog starts,
+ * every pair of ranks exchanges one byte (check_reach): ranks that cannot reach each other are
+ * named before training begins.
  */
 #include "sng_comm.h"
 #include "sng_core.h"
@@ -234,9 +236,55 @@ void sng_mpi_hosts(void) {
   check(MPI_Allgather(mine, HOST_LEN, MPI_CHAR, hosts, HOST_LEN, MPI_CHAR, coll_comm), "MPI_Allgather");
 }
 
+/* Start-up: every rank sends one byte to every other and waits up to SNG_MPI_TIMEOUT s for
+ * theirs; a peer whose byte does not come, or whose send or receive fails, is named with its
+ * host, and the job ends before training.  SNG_MPI_TEST_DEAF=R (tests only) makes rank R send
+ * nothing, as if the path to it were cut. */
+static void check_reach(void) {
+  MPI_Request *sreq = sng_calloc((size_t)size, sizeof *sreq), *rreq = sng_calloc((size_t)size, sizeof *rreq);
+  char *in = sng_calloc((size_t)size, 1), *bad = sng_calloc((size_t)size, 1);
+  static const char ping = 1;
+  const char *deaf = getenv("SNG_MPI_TEST_DEAF");
+  int mute = deaf && atoi(deaf) == me;
+  for (int r = 0; r < size; r++) {
+    sreq[r] = rreq[r] = MPI_REQUEST_NULL;
+    if (r == me) continue;
+    if (MPI_Irecv(&in[r], 1, MPI_BYTE, r, 1, beat_comm, &rreq[r]) != MPI_SUCCESS) bad[r] = 1;
+    if (!mute && MPI_Isend(&ping, 1, MPI_BYTE, r, 1, beat_comm, &sreq[r]) != MPI_SUCCESS) bad[r] = 1;
+  }
+  double t0 = sng_now();
+  int waiting = 1;
+  while (waiting && sng_now() - t0 < SNG_MPI_TIMEOUT) {
+    waiting = 0;
+    for (int r = 0; r < size; r++) {
+      int done = 1;
+      if (r == me || bad[r] || rreq[r] == MPI_REQUEST_NULL) continue;
+      if (MPI_Test(&rreq[r], &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) bad[r] = 1;
+      else waiting |= !done;
+    }
+    if (waiting) nanosleep(&(struct timespec){0, 10000000}, NULL);
+  }
+  SngBuf b = {0};
+  for (int r = 0; r < size; r++)
+    if (r != me && (bad[r] || rreq[r] != MPI_REQUEST_NULL))
+      sng_buf_printf(&b, "%s rank %d (host %s)", b.len ? "," : "", r, hosts + (size_t)r * HOST_LEN);
+  if (b.len) {
+    fprintf(stderr, "singa-exec: rank %d (host %s) cannot reach%.*s within %d s: check that the hosts can "
+                    "reach each other (firewall, btl_tcp_if_include); ending the job before training\n",
+            me, hosts + (size_t)me * HOST_LEN, (int)b.len, (const char *)b.data, (int)SNG_MPI_TIMEOUT);
+    fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, 4);
+  }
+  for (int r = 0; r < size; r++) /* 1-byte sends are eager: they complete without the peer */
+    if (sreq[r] != MPI_REQUEST_NULL) MPI_Wait(&sreq[r], MPI_STATUS_IGNORE);
+  sng_buf_free(&b);
+  free(sreq), free(rreq), free(in), free(bad);
+}
+
 void sng_mpi_watch_start(char **what) {
   if (!started || size < 2 || atomic_load(&watching)) return;
   sng_mpi_hosts();
+  check_reach();
   held = what;
   atomic_store(&watching, 1);
   pthread_create(&watch_thread, NULL, watch_main, NULL);

@@ -64,4 +64,17 @@ for sig in KILL STOP; do
   victim=""
   echo "SIG$sig to rank 1: the job ended in ${secs}s (exit $rc)"
 done
+# a rank that cannot be reached at start-up is named before training (the test hook makes rank
+# 1 send nothing, as if the path to it were cut)
+start=$(date +%s.%N)
+set +e
+timeout 30 mpirun "${MPI_FLAGS[@]}" -x SNG_MPI_TEST_DEAF=1 -np 2 "$SINGA_EXEC" --no-progress "$t/m.plan" > "$t/out" 2> "$t/err"
+rc=$?
+set -e
+secs=$(echo "$start $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
+[ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "unreachable: exit status $rc"
+grep -q "singa-exec: rank 0 (host [^)]*) cannot reach rank 1 (host [^)]*) within 5 s: check that the hosts can reach each other" "$t/err" ||
+  fail "unreachable: no message naming rank 1"
+grep -q '^step' "$t/out" && fail "unreachable: training began"
+echo "unreachable rank 1 at start-up: named, the job ended in ${secs}s (exit $rc)"
 echo "e2e mpi_failure: ok"
