@@ -2,7 +2,7 @@
 #include "sng_ops.h"
 
 const SngOpInfo sng_op_info[SNG_OP__COUNT] = {
-#define OP(name, nsrc, flags, ...) [SNG_OP_##name] = {#name, nsrc, flags},
+#define OP(name, nsrc, flags, shape, grad, part, ...) [SNG_OP_##name] = {#name, nsrc, flags, #grad, #part},
 #include "ops.def"
 #undef OP
 };

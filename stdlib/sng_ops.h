@@ -37,9 +37,15 @@ enum {                      /* op flag groups */
   OPF_COMM = 1 << 11,       /* moves data between workers (bridge): run by the runtime's transport */
   OPF_BIAS = 1 << 12,       /* second source is a vector broadcast along the last dimension */
   OPF_FILLS_PARAM = 1 << 13,/* its shape rule completes a parameter source's shape (dense's fan-in) */
+  OPF_ARGS = 1 << 14,       /* its arguments are attr.args, stored as they are in the plan op's iattr/fattr */
 };
 
-typedef struct SngOpInfo { const char *name; int nsrc; unsigned flags; } SngOpInfo;
+typedef struct SngOpInfo {
+  const char *name;
+  int nsrc;
+  unsigned flags;
+  const char *grad, *part;   /* the names in the grad and partition columns ("none": no rule), for tests and docs */
+} SngOpInfo;
 extern const SngOpInfo sng_op_info[SNG_OP__COUNT];
 static inline bool sng_op_has(int op, unsigned f) {
   return op >= 0 && op < SNG_OP__COUNT && (sng_op_info[op].flags & f) != 0;

@@ -22,9 +22,11 @@ static inline uint32_t tu_rand(uint64_t *s) {
   return (uint32_t)(*s >> 33);
 }
 
-static inline int write_synthetic_idx(const char *dir, const char *prefix, int n, int side, int classes, uint64_t seed) {
+/* The same with images of rows x cols (idx allows any). */
+static inline int write_synthetic_idx_rc(const char *dir, const char *prefix, int n, int rows, int cols, int classes,
+                                         uint64_t seed) {
   char path[4096];
-  int dim = side * side;
+  int dim = rows * cols;
   unsigned char *proto = malloc((size_t)(classes * dim)), *img = malloc((size_t)dim), *lab = malloc((size_t)n);
   uint64_t s = 12345; /* the prototypes are the same for every prefix: train and test agree */
   for (int i = 0; i < classes * dim; i++) proto[i] = (unsigned char)(tu_rand(&s) % 200);
@@ -35,7 +37,7 @@ static inline int write_synthetic_idx(const char *dir, const char *prefix, int n
   gzFile fl = gzopen(path, "wb");
   if (!fi || !fl) return -1;
   unsigned char h[16];
-  tu_be32(h, 0x803), tu_be32(h + 4, (uint32_t)n), tu_be32(h + 8, (uint32_t)side), tu_be32(h + 12, (uint32_t)side);
+  tu_be32(h, 0x803), tu_be32(h + 4, (uint32_t)n), tu_be32(h + 8, (uint32_t)rows), tu_be32(h + 12, (uint32_t)cols);
   gzwrite(fi, h, 16);
   tu_be32(h, 0x801), tu_be32(h + 4, (uint32_t)n);
   gzwrite(fl, h, 8);
@@ -49,6 +51,10 @@ static inline int write_synthetic_idx(const char *dir, const char *prefix, int n
   gzclose(fi), gzclose(fl);
   free(proto), free(img), free(lab);
   return 0;
+}
+
+static inline int write_synthetic_idx(const char *dir, const char *prefix, int n, int side, int classes, uint64_t seed) {
+  return write_synthetic_idx_rc(dir, prefix, n, side, side, classes, seed);
 }
 
 #endif

@@ -53,6 +53,12 @@ static LLVMValueRef emit_second(LLVMBuilderRef b, LLVMValueRef *x) {
   return x[1];
 }
 
+/* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
+
+/* ---- issue 10: activations, tensor ops, losses and metrics ---- */
+
+/* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
+
 #define none NULL
 const SngCgEmitFn sng_cg_emit[SNG_OP__COUNT] = {
 #define OP(name, nsrc, flags, shape, grad, part, emit, kernel) [SNG_OP_##name] = emit,

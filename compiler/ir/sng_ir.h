@@ -64,6 +64,8 @@ typedef union SngAttr {
   struct { int32_t dim; } concat;                        /* CONCAT: along this dimension */
   struct { uint32_t from; int32_t channel; } bridge;     /* BRIDGE: from worker `from` to this node's worker */
   struct { SngIrNode *whole; } param;                    /* PARAM piece: the whole parameter it is part of */
+  struct { int64_t i[8]; double f[4]; } args;           /* ops flagged OPF_ARGS: their integer and float arguments,
+                                                            copied as they are to the plan op's iattr and fattr */
 } SngAttr;
 
 struct SngIrNode {

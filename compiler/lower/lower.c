@@ -75,9 +75,10 @@ static void add_kernel_op(Lower *l, SngIrKernel *k, int32_t kernel) {
 static void put_attrs(SngPlanOp *o, const SngIrNode *n) {
   const SngAttr *a = &n->attr;
   if (n->op == SNG_OP_MATMUL) o->iattr[0] = a->matmul.trans_a, o->iattr[1] = a->matmul.trans_b;
-  else if (n->op == SNG_OP_SLICE || n->op == SNG_OP_PAD) memcpy(o->iattr, a->slice.start, sizeof o->iattr);
+  else if (n->op == SNG_OP_SLICE || n->op == SNG_OP_PAD) memcpy(o->iattr, a->slice.start, sizeof a->slice.start);
   else if (n->op == SNG_OP_CONCAT) o->iattr[0] = a->concat.dim;
   else if (n->op == SNG_OP_SOFTMAX_XENT_BWD) o->fattr[0] = a->loss.scale;
+  else if (sng_op_has(n->op, OPF_ARGS)) memcpy(o->iattr, a->args.i, sizeof a->args.i), memcpy(o->fattr, a->args.f, sizeof a->args.f);
 }
 
 static void add_op(Lower *l, SngIrNode *n, int32_t *channel) {

@@ -107,6 +107,12 @@ static void grad_bridge(Grad *c, SngIrNode *n, SngIrNode *dy) {
   c->g->cur_worker = n->worker;
 }
 
+/* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
+
+/* ---- issue 10: activations, tensor ops, losses and metrics ---- */
+
+/* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
+
 #define none NULL
 static const GradFn grad_fn[SNG_OP__COUNT] = {
 #define OP(name, nsrc, flags, shape, grad, ...) [SNG_OP_##name] = grad,

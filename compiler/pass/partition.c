@@ -255,6 +255,12 @@ static int part_rows(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Layo
   return 0;
 }
 
+/* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
+
+/* ---- issue 10: activations, tensor ops, losses and metrics ---- */
+
+/* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
+
 #define none NULL
 static const PartFn part_fn[SNG_OP__COUNT] = {
 #define OP(name, nsrc, flags, shape, grad, part, ...) [SNG_OP_##name] = part,

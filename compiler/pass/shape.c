@@ -187,6 +187,12 @@ static int shape_rows(SngIrNode *n, SngDiag *d) {
   return 0;
 }
 
+/* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
+
+/* ---- issue 10: activations, tensor ops, losses and metrics ---- */
+
+/* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
+
 #define none NULL
 static const ShapeFn shape_fn[SNG_OP__COUNT] = {
 #define OP(name, nsrc, flags, shape, ...) [SNG_OP_##name] = shape,

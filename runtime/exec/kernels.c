@@ -101,6 +101,12 @@ static void rt_concat(const SngPlanOp *op, float *const *in, const SngPlanTensor
   }
 }
 
+/* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
+
+/* ---- issue 10: activations, tensor ops, losses and metrics ---- */
+
+/* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
+
 #define none NULL
 const SngRtKernel sng_rt_kernels[SNG_OP__COUNT] = {
 #define OP(name, nsrc, flags, shape, grad, part, emit, kernel) [SNG_OP_##name] = kernel,

@@ -213,6 +213,11 @@ static const Rule rules[SNG_OP__COUNT] = {
   [SNG_OP_CONCAT] = {-1, 1, concat},
   [SNG_OP_BRIDGE] = {-1, -1, bridge},
   [SNG_OP_KERNEL] = {-1, -1, kernel},
+  /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
+
+  /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
+
+  /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 };
 
 /* The arena bytes of tensor t, or false for a PARAM tensor (it lives in parameter memory). */

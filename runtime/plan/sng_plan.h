@@ -28,7 +28,7 @@
 #include "sng_core.h"
 
 #define SNG_PLAN_MAGIC "SNGPLAN"   /* 8 bytes with the NUL */
-#define SNG_PLAN_VERSION 2u
+#define SNG_PLAN_VERSION 3u
 #define SNG_PLAN_ALIGN 64          /* arena offsets are multiples of this (the JIT's loads assume it) */
 #define SNG_PLAN_MAX_SCALARS 16    /* runtime scalars a kernel may take */
 
@@ -71,7 +71,7 @@ typedef struct SngPlanOp {
   int32_t kernel;      /* SNG_OP_KERNEL: index in plan->kernels; else -1 */
   int32_t nin, nout;
   int32_t *in, *out;   /* tensor indices */
-  int64_t iattr[4];    /* MATMUL: trans a, trans b; SLICE: origin of the output in the input;
+  int64_t iattr[8];    /* MATMUL: trans a, trans b; SLICE: origin of the output in the input;
                           PAD: origin of the input in the output; CONCAT: dim;
                           BRIDGE: channel, peer worker (send: nin 1 nout 0; receive: nin 0 nout 1) */
   double fattr[4];     /* SOFTMAX_XENT_BWD: scale (baked into its kernel; kept for --describe) */

@@ -11,4 +11,10 @@ int sng_std_build_relu(SngBuilder *b, const SngExpr *call, SngIrNode **out, int 
 int sng_std_build_sxent(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);     /* loss.c */
 int sng_std_build_accuracy(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);  /* loss.c */
 
+/* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
+
+/* ---- issue 10: activations, tensor ops, losses and metrics ---- */
+
+/* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
+
 #endif

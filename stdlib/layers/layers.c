@@ -17,6 +17,12 @@ const SngLayer sng_std_layers[] = {
   {"relu", sng_std_build_relu, 1, "relu(x): max(x, 0)"},
   {"softmax_cross_entropy", sng_std_build_sxent, 1, "softmax_cross_entropy(logits, labels): loss"},
   {"accuracy", sng_std_build_accuracy, 1, "accuracy(logits, labels): top-1 accuracy"},
+  /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
+
+  /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
+
+  /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
+
 };
 const int sng_std_nlayers = (int)(sizeof sng_std_layers / sizeof sng_std_layers[0]);
 
