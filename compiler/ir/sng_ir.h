@@ -88,6 +88,7 @@ struct SngIrNode {
   SngIrNode *grad;             /* gradient of this node while the backward pass is built */
   SngIrNode *param_grad;       /* PARAM: the node holding its gradient */
   SngInit init;                /* PARAM */
+  int64_t fan_in, fan_out;     /* PARAM: set by the shape rule of the op that uses it (initialisers); 0: unknown */
   double lr_mult, wd_mult;     /* PARAM */
   int64_t offset;              /* memory plan: byte offset in the worker arena, -1 if none */
 };

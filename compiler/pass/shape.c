@@ -47,8 +47,14 @@ static int shape_scalar(SngIrNode *n, SngDiag *d) {
   return 0;
 }
 
-static void auto_init(SngIrNode *p, int64_t fan_in) {
-  if (p->op != SNG_OP_PARAM || p->init.kind != SNG_INIT_AUTO) return;
+/* A parameter's fans, from the shape rule of the op that uses it (a weight [fan_in, units]:
+ * fan_in, units; a conv filter bank: C*k*k, filters*k*k; a bias: its weight's), and the
+ * initialiser that depends on them: init = auto follows PyTorch's nn.Linear and nn.Conv2d,
+ * U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
+static void fans(SngIrNode *p, int64_t fan_in, int64_t fan_out) {
+  if (p->op != SNG_OP_PARAM) return;
+  p->fan_in = fan_in, p->fan_out = fan_out;
+  if (p->init.kind != SNG_INIT_AUTO) return;
   double bound = 1.0 / sqrt((double)fan_in);
   p->init = (SngInit){SNG_INIT_UNIFORM, -bound, bound};
 }
@@ -83,7 +89,7 @@ static int shape_matmul(SngIrNode *n, SngDiag *d) {
                    sh(va, x), sh(vb, y), (long long)SNG_MAX_GEMM_DIM);
     return -1;
   }
-  auto_init(b, ka);
+  fans(b, ka, nn);
   n->shape = sng_shape2(m, nn);
   return 0;
 }
@@ -98,7 +104,7 @@ static int shape_first(SngIrNode *n, SngDiag *d) {
       return -1;
     }
     if (a->op == SNG_OP_MATMUL && b->op == SNG_OP_PARAM && a->src[1]->op == SNG_OP_PARAM)
-      auto_init(b, a->src[1]->shape.d[0]);
+      fans(b, a->src[1]->fan_in, a->src[1]->fan_out);
   } else if (n->nsrc == 2 && !sng_shape_eq(a->shape, n->src[1]->shape)) {
     sng_diag_error(d, n->loc, "%s of %s and %s: shapes differ", sng_op_info[n->op].name, sh(a->shape, x),
                    sh(n->src[1]->shape, y));
