@@ -12,11 +12,18 @@
 #include <string.h>
 
 const SngLayer sng_std_layers[] = {
-  {"input", sng_std_build_input, 2, "input(data): the batch's features and labels"},
-  {"dense", sng_std_build_dense, 1, "dense(x, units): x W + b (inner product)"},
-  {"relu", sng_std_build_relu, 1, "relu(x): max(x, 0)"},
-  {"softmax_cross_entropy", sng_std_build_sxent, 1, "softmax_cross_entropy(logits, labels): loss"},
-  {"accuracy", sng_std_build_accuracy, 1, "accuracy(logits, labels): top-1 accuracy"},
+  {"input", sng_std_build_input, 2, "input(data): the batch's features and labels", "data",
+   "-> x [N, 1, rows, cols] (N = the data block's batch), y [N] (class indices)",
+   "batch: each worker reads its rows; feature: every worker reads the whole batch"},
+  {"dense", sng_std_build_dense, 1, "dense(x, units): x W + b (inner product)",
+   "x, units, init = auto, bias_init = auto, bias = true, lr_mult = 1, wd_mult = 1",
+   "x [N, ...] (seen as [N, K]) -> [N, units]; W [K, units], b [units]",
+   "batch: rows of x, W and b whole on every worker; feature: the units (columns of W and b), x whole"},
+  {"relu", sng_std_build_relu, 1, "relu(x): max(x, 0)", "x", "x -> the same shape", "follows its input"},
+  {"softmax_cross_entropy", sng_std_build_sxent, 1, "softmax_cross_entropy(logits, labels): loss", "logits, labels",
+   "logits [N, C], labels [N] -> [N] (one loss a row; the reported loss is the mean)", "batch: rows"},
+  {"accuracy", sng_std_build_accuracy, 1, "accuracy(logits, labels): top-1 accuracy", "logits, labels",
+   "logits [N, C], labels [N] -> [N] (1 where the top logit is the label)", "batch: rows"},
   /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
 
   /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
