@@ -14,6 +14,8 @@ int sng_std_build_accuracy(SngBuilder *b, const SngExpr *call, SngIrNode **out, 
 /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
 
 /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
+int sng_std_build_sigmoid(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* act.c */
+int sng_std_build_tanh(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);      /* act.c */
 
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 

@@ -20,6 +20,8 @@ const SngLayer sng_std_layers[] = {
   /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
 
   /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
+  {"sigmoid", sng_std_build_sigmoid, 1, "sigmoid(x): 1 / (1 + exp(-x))"},
+  {"tanh", sng_std_build_tanh, 1, "tanh(x): the hyperbolic tangent"},
 
   /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 
