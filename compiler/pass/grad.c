@@ -153,6 +153,23 @@ static void grad_pool(Grad *c, SngIrNode *n, SngIrNode *dy) {
 
 /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
 
+static SngIrNode *op2(Grad *c, SngOp op, SngIrNode *n, SngIrNode *a, SngIrNode *b) {
+  return bwd(sng_ir_op2(c->g, op, n->loc, a, b));
+}
+static SngIrNode *konst(Grad *c, SngIrNode *n, double v) { return bwd(sng_ir_const(c->g, n->loc, v)); }
+
+/* d sigmoid = dy y (1 - y), from the output: elementwise ops that fuse with their neighbours */
+static void grad_sigmoid(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SngIrNode *d = op2(c, SNG_OP_MUL, n, n, op2(c, SNG_OP_SUB, n, konst(c, n, 1.0), n));
+  acc(c, n->src[0], op2(c, SNG_OP_MUL, n, dy, d));
+}
+
+/* d tanh = dy (1 - y^2) */
+static void grad_tanh(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SngIrNode *d = op2(c, SNG_OP_SUB, n, konst(c, n, 1.0), op2(c, SNG_OP_MUL, n, n, n));
+  acc(c, n->src[0], op2(c, SNG_OP_MUL, n, dy, d));
+}
+
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 
 #define none NULL

@@ -18,6 +18,8 @@ int sng_std_build_reshape(SngBuilder *b, const SngExpr *call, SngIrNode **out, i
 int sng_std_build_flatten(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* conv.c */
 
 /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
+int sng_std_build_sigmoid(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* act.c */
+int sng_std_build_tanh(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);      /* act.c */
 
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 

@@ -31,6 +31,8 @@ const SngLayer sng_std_layers[] = {
   {"flatten", sng_std_build_flatten, 1, "flatten(x): [batch, the rest]"},
 
   /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
+  {"sigmoid", sng_std_build_sigmoid, 1, "sigmoid(x): 1 / (1 + exp(-x))"},
+  {"tanh", sng_std_build_tanh, 1, "tanh(x): the hyperbolic tangent"},
 
   /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 
