@@ -17,6 +17,10 @@ int sng_std_build_accuracy(SngBuilder *b, const SngExpr *call, SngIrNode **out, 
 int sng_std_build_sigmoid(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* act.c */
 int sng_std_build_tanh(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);      /* act.c */
 
+/* gru, lstm */
+int sng_std_build_gru(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);       /* rnn.c */
+int sng_std_build_lstm(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);      /* rnn.c */
+
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 
 #endif
