@@ -21,6 +21,10 @@ int sng_std_build_flatten(SngBuilder *b, const SngExpr *call, SngIrNode **out, i
 int sng_std_build_sigmoid(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* act.c */
 int sng_std_build_tanh(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);      /* act.c */
 
+/* gru, lstm */
+int sng_std_build_gru(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);       /* rnn.c */
+int sng_std_build_lstm(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);      /* rnn.c */
+
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 
 #endif

@@ -34,6 +34,10 @@ const SngLayer sng_std_layers[] = {
   {"sigmoid", sng_std_build_sigmoid, 1, "sigmoid(x): 1 / (1 + exp(-x))"},
   {"tanh", sng_std_build_tanh, 1, "tanh(x): the hyperbolic tangent"},
 
+  /* gru, lstm */
+  {"gru", sng_std_build_gru, 1, "gru(x, h, units): one step of PyTorch's GRUCell -> h'"},
+  {"lstm", sng_std_build_lstm, 2, "lstm(x, h, c, units): one step of PyTorch's LSTMCell -> h', c'"},
+
   /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 
 };
