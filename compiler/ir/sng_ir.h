@@ -42,8 +42,14 @@ char *sng_shape_str(SngShape s, char *buf, size_t n);
 typedef enum { SNG_PHASE_FWD, SNG_PHASE_BWD, SNG_PHASE_UPD } SngPhase;
 
 typedef struct SngInit {       /* how a parameter is initialised */
-  enum { SNG_INIT_AUTO, SNG_INIT_CONSTANT, SNG_INIT_UNIFORM, SNG_INIT_GAUSSIAN } kind;
-  double a, b;                 /* constant: a; uniform: [a,b]; gaussian: mean a, std b */
+  enum {
+    SNG_INIT_AUTO, SNG_INIT_CONSTANT, SNG_INIT_UNIFORM, SNG_INIT_GAUSSIAN,
+    /* named ones, turned into UNIFORM or GAUSSIAN by the shape pass from the fans (shape.c) */
+    SNG_INIT_XAVIER_UNIFORM, SNG_INIT_XAVIER_NORMAL, SNG_INIT_HE_UNIFORM, SNG_INIT_HE_NORMAL,
+    SNG_INIT_UNIFORM_SQRT_FAN_IN, SNG_INIT_GAUSSIAN_SQRT_FAN_IN, SNG_INIT_UNIFORM_SQRT_FAN_IN_OUT
+  } kind;
+  double a, b;                 /* constant: a; uniform: [a,b]; gaussian: mean a, std b; xavier: gain a;
+                                  *_sqrt_fan_*: the uniform's [a,b] or the gaussian's mean a, std b */
 } SngInit;
 
 /* How a layer splits over the workers of a group (`partition = ...`). */

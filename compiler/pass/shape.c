@@ -49,14 +49,40 @@ static int shape_scalar(SngIrNode *n, SngDiag *d) {
 
 /* A parameter's fans, from the shape rule of the op that uses it (a weight [fan_in, units]:
  * fan_in, units; a conv filter bank: C*k*k, filters*k*k; a bias: its weight's), and the
- * initialiser that depends on them: init = auto follows PyTorch's nn.Linear and nn.Conv2d,
- * U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
+ * initialisers that depend on them, turned into uniform or gaussian bounds here
+ * (docs/language.md "Initialisers"):
+ *   auto                       U(-1/sqrt(fan_in), 1/sqrt(fan_in))  (PyTorch's nn.Linear, nn.Conv2d)
+ *   xavier_uniform(gain)       U(-b, b), b = gain sqrt(6 / (fan_in + fan_out))
+ *   xavier_normal(gain)        N(0, gain sqrt(2 / (fan_in + fan_out)))
+ *   he_uniform                 U(-b, b), b = sqrt(6 / fan_in)   (kaiming_uniform_, a = 0, fan_in)
+ *   he_normal                  N(0, sqrt(2 / fan_in))
+ *   uniform_sqrt_fan_in(l, h)  U(l, h) / sqrt(fan_in / 3)        (SINGA kUniformSqrtFanIn)
+ *   gaussian_sqrt_fan_in(m, s) N(m, s) / sqrt(fan_in)            (SINGA kGaussianSqrtFanIn)
+ *   uniform_sqrt_fan_in_out(l, h) U(l, h) / sqrt(fan_in + fan_out) (SINGA kUniformSqrtFanInOut) */
 static void fans(SngIrNode *p, int64_t fan_in, int64_t fan_out) {
   if (p->op != SNG_OP_PARAM) return;
   p->fan_in = fan_in, p->fan_out = fan_out;
-  if (p->init.kind != SNG_INIT_AUTO) return;
-  double bound = 1.0 / sqrt((double)fan_in);
-  p->init = (SngInit){SNG_INIT_UNIFORM, -bound, bound};
+  double fi = (double)fan_in, fo = (double)fan_out, a = p->init.a, b = p->init.b, r;
+  switch (p->init.kind) {
+  case SNG_INIT_AUTO: r = 1.0 / sqrt(fi); p->init = (SngInit){SNG_INIT_UNIFORM, -r, r}; break;
+  case SNG_INIT_XAVIER_UNIFORM: r = a * sqrt(6.0 / (fi + fo)); p->init = (SngInit){SNG_INIT_UNIFORM, -r, r}; break;
+  case SNG_INIT_XAVIER_NORMAL: p->init = (SngInit){SNG_INIT_GAUSSIAN, 0, a * sqrt(2.0 / (fi + fo))}; break;
+  case SNG_INIT_HE_UNIFORM: r = sqrt(6.0 / fi); p->init = (SngInit){SNG_INIT_UNIFORM, -r, r}; break;
+  case SNG_INIT_HE_NORMAL: p->init = (SngInit){SNG_INIT_GAUSSIAN, 0, sqrt(2.0 / fi)}; break;
+  case SNG_INIT_UNIFORM_SQRT_FAN_IN: r = sqrt(fi / 3); p->init = (SngInit){SNG_INIT_UNIFORM, a / r, b / r}; break;
+  case SNG_INIT_GAUSSIAN_SQRT_FAN_IN: r = sqrt(fi); p->init = (SngInit){SNG_INIT_GAUSSIAN, a / r, b / r}; break;
+  case SNG_INIT_UNIFORM_SQRT_FAN_IN_OUT: r = sqrt(fi + fo); p->init = (SngInit){SNG_INIT_UNIFORM, a / r, b / r}; break;
+  default: break;
+  }
+}
+
+/* a named initialiser still unresolved after the shape rules ran: the param's layer records
+ * no fans */
+static int unresolved(const SngIrNode *p, SngDiag *d) {
+  if (p->op != SNG_OP_PARAM || p->dead || p->init.kind <= SNG_INIT_GAUSSIAN || !known(p)) return 0;
+  sng_diag_error(d, p->loc, "%s: this initialiser needs the fan-in and fan-out, which this layer does not record",
+                 p->name ? p->name : "a parameter");
+  return -1;
 }
 
 /* A matrix product sees a tensor of rank >= 2 as [d0, the rest]: an image batch
@@ -352,5 +378,6 @@ int sng_pass_shape(SngIrGraph *g, SngDiag *d) {
       err = -1;
     }
   }
+  for (int i = 0; !err && i < g->nnodes; i++) err = unresolved(g->nodes[i], d);
   return err;
 }

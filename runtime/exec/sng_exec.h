@@ -47,6 +47,21 @@ SngKernelFn sng_exec_update_fn(const SngExec *e);
 void sng_exec_profile(SngExec *e, int on);
 void sng_exec_times(const SngExec *e, double *gemm, double *jit, double *c);
 
+/* ---- the updater's runtime side (update.c; formulas in docs/language.md) ---- */
+/* The learning rate of step s (0-based: the step whose gradient is applied), schedule and
+ * warm-up included, before the parameter's lr_mult. */
+double sng_upd_lr(const SngPlanUpdater *u, int64_t s);
+/* The update kernel's scalars (SNG_UPD_S_*) for parameter pp at step s. */
+void sng_upd_scalars(const SngPlanUpdater *u, const SngPlanParam *pp, int64_t s, double grad_scale,
+                     float out[SNG_UPD_NSCALARS]);
+/* The kernel's buffers for slice sl of a parameter of n values: state buffer k of the
+ * parameter lives at state + k * n. */
+void sng_upd_bufs(const SngPlanUpdater *u, float *value, float *state, int64_t n, const SngPlanSlice *sl,
+                  const float *grad, float *bufs[2 + SNG_UPD_MAX_STATE]);
+/* The gradients' scale under clip_norm, given the sum of squares of every gradient of the
+ * step (1 without clip_norm). */
+double sng_upd_clip_scale(const SngPlanUpdater *u, double sumsq);
+
 /* ---- training ---- */
 typedef struct SngRunOpts {
   int threads;              /* OpenBLAS threads per worker; 0 = the cores shared among the workers */

@@ -952,7 +952,9 @@ Test(plan, describe_mentions_everything) {
     "/d/t10k-labels-idx1-ubyte.gz], batch 4, shuffle 1, scale 0.00392157, standardize 1, "
     "sample_dims [3], classes 2\n",
     "updater:  kind sgd, lr 0.1, momentum 0.9, weight_decay 0.0005, schedule step, sched_gamma 0.5, "
-    "sched_every 100, kernel 1, nstate 1\n",
+    "sched_every 100, kernel 1, nstate 1, beta1 0, beta2 0, eps 0, bias_correction 0, clip_low 0, "
+    "clip_high 0, clip_norm 0, sched_power 0, sched_start 0, sched_end 0, milestones [], warmup 0, "
+    "warmup_start 0\n",
     "train:    net mlp, alg -, steps 1000, display_every 100, test_every 500, test_steps 10, "
     "seed 18364758544493064720\n",
   };
