@@ -17,10 +17,45 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct Win { int64_t kh, kw, sh, sw, ph, pw; } Win;
+
+/* ---- the loops around the GEMMs (im2col, col2im, copies, pooling) on the worker's threads:
+ * as many as its OpenBLAS has (singa-exec --threads), started per call and joined, so that
+ * no thread spins between kernels against OpenBLAS's own (an OpenMP pool would). */
+typedef void (*Body)(void *ctx, int64_t lo, int64_t hi);
+typedef struct Part { Body body; void *ctx; int64_t lo, hi; } Part;
+
+static void *run_part(void *a) {
+  Part *p = a;
+  p->body(p->ctx, p->lo, p->hi);
+  return NULL;
+}
+
+/* body(ctx, lo, hi) over [0, n) in nt contiguous pieces, the first on the calling thread */
+static void par_for(int64_t n, Body body, void *ctx) {
+  enum { MAXT = 16 };
+  int nt = openblas_get_num_threads();
+  nt = nt < 1 ? 1 : nt > MAXT ? MAXT : nt;
+  if (nt > n) nt = (int)n;
+  if (nt <= 1) {
+    if (n > 0) body(ctx, 0, n);
+    return;
+  }
+  Part part[MAXT];
+  pthread_t tid[MAXT];
+  bool started[MAXT] = {false};
+  for (int t = 0; t < nt; t++) part[t] = (Part){body, ctx, n * t / nt, n * (t + 1) / nt};
+  for (int t = 1; t < nt; t++) started[t] = pthread_create(&tid[t], NULL, run_part, &part[t]) == 0;
+  run_part(&part[0]);
+  for (int t = 1; t < nt; t++) {
+    if (started[t]) pthread_join(tid[t], NULL);
+    else run_part(&part[t]); /* no thread: do its piece here */
+  }
+}
 
 static Win win_of(const SngPlanOp *op) {
   const int64_t *a = op->iattr;
@@ -121,10 +156,46 @@ static int64_t chunk_of(int64_t n, int64_t kk, int64_t f, int64_t p) {
   return m < 1 ? 1 : m > n ? n : m;
 }
 
-/* [m, F, P] <-> [F, m*P]: a chunk's planes side by side, so that one GEMM covers it */
-static void to_wide(const float *y, int64_t m, int64_t f, int64_t p, float *wide) {
-  for (int64_t s = 0; s < m; s++)
-    for (int64_t q = 0; q < f; q++) memcpy(wide + q * m * p + s * p, y + (s * f + q) * p, (size_t)p * sizeof(float));
+/* One chunk of samples [s0, s0 + ms) of a conv2d kernel, for the loops split over threads. */
+typedef struct Chunk {
+  Win k;
+  int64_t c, h, w, f, oh, ow, p, s0, ms, np;
+  const float *x, *dy, *bias;
+  float *col, *wide, *out;
+} Chunk;
+
+static void im2col_body(void *a, int64_t lo, int64_t hi) {
+  Chunk *q = a;
+  for (int64_t s = lo; s < hi; s++)
+    im2col(q->x + (q->s0 + s) * q->c * q->h * q->w, q->c, q->h, q->w, q->k, q->oh, q->ow, q->col + s * q->p, q->np);
+}
+
+/* [ms, F, P] -> [F, ms*P]: a chunk's planes side by side, so that one GEMM covers it */
+static void wide_body(void *a, int64_t lo, int64_t hi) {
+  Chunk *q = a;
+  for (int64_t s = lo; s < hi; s++)
+    for (int64_t j = 0; j < q->f; j++)
+      memcpy(q->wide + j * q->np + s * q->p, q->dy + ((q->s0 + s) * q->f + j) * q->p, (size_t)q->p * sizeof(float));
+}
+
+/* [F, ms*P] -> the samples' [F, P] planes, plus the bias */
+static void unwide_body(void *a, int64_t lo, int64_t hi) {
+  Chunk *q = a;
+  for (int64_t s = lo; s < hi; s++)
+    for (int64_t j = 0; j < q->f; j++) {
+      const float *src = q->wide + j * q->np + s * q->p;
+      float *y = q->out + ((q->s0 + s) * q->f + j) * q->p, b = q->bias ? q->bias[j] : 0.0f;
+      for (int64_t z = 0; z < q->p; z++) y[z] = src[z] + b;
+    }
+}
+
+static void col2im_body(void *a, int64_t lo, int64_t hi) {
+  Chunk *q = a;
+  for (int64_t s = lo; s < hi; s++) {
+    float *dx = q->out + (q->s0 + s) * q->c * q->h * q->w;
+    memset(dx, 0, (size_t)(q->c * q->h * q->w) * sizeof(float));
+    col2im(q->col + s * q->p, q->c, q->h, q->w, q->k, q->oh, q->ow, dx, q->np);
+  }
 }
 
 /* out [N, F, OH, OW] = conv(x [N, C, H, W], w [F, C*kh*kw]) + b [F]: per chunk of samples one
@@ -132,22 +203,17 @@ static void to_wide(const float *y, int64_t m, int64_t f, int64_t p, float *wide
 void rt_conv2d(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                const SngPlanTensor *tout) {
   if (use_dnnl(false, tin[0]->dims[1]) && !sng_rt_conv_dnnl_fwd(op, in, tin, out, tout)) return;
-  Win k = win_of(op);
   const int64_t *xd = tin[0]->dims;
-  int64_t n = xd[0], c = xd[1], h = xd[2], w = xd[3], f = tout->dims[1], oh = tout->dims[2], ow = tout->dims[3];
-  int64_t kk = c * k.kh * k.kw, p = oh * ow, m = chunk_of(n, kk, f, p);
-  float *col = scratch((size_t)((kk + f) * m * p)), *wide = col + kk * m * p;
-  for (int64_t s0 = 0; s0 < n; s0 += m) {
-    int64_t ms = n - s0 < m ? n - s0 : m, np = ms * p;
-    for (int64_t s = 0; s < ms; s++) im2col(in[0] + (s0 + s) * c * h * w, c, h, w, k, oh, ow, col + s * p, np);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)f, (blasint)np, (blasint)kk, 1.0f, in[1],
-                (blasint)kk, col, (blasint)np, 0.0f, wide, (blasint)np);
-    for (int64_t s = 0; s < ms; s++)
-      for (int64_t q = 0; q < f; q++) {
-        const float *src = wide + q * np + s * p;
-        float *y = out + ((s0 + s) * f + q) * p, bq = op->nin == 3 ? in[2][q] : 0.0f;
-        for (int64_t z = 0; z < p; z++) y[z] = src[z] + bq;
-      }
+  Chunk q = {.k = win_of(op), .c = xd[1], .h = xd[2], .w = xd[3], .f = tout->dims[1], .oh = tout->dims[2],
+             .ow = tout->dims[3], .x = in[0], .bias = op->nin == 3 ? in[2] : NULL, .out = out};
+  int64_t n = xd[0], kk = q.c * q.k.kh * q.k.kw, m = chunk_of(n, kk, q.f, q.p = q.oh * q.ow);
+  q.col = scratch((size_t)((kk + q.f) * m * q.p)), q.wide = q.col + kk * m * q.p;
+  for (q.s0 = 0; q.s0 < n; q.s0 += m) {
+    q.ms = n - q.s0 < m ? n - q.s0 : m, q.np = q.ms * q.p;
+    par_for(q.ms, im2col_body, &q);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)q.f, (blasint)q.np, (blasint)kk, 1.0f, in[1],
+                (blasint)kk, q.col, (blasint)q.np, 0.0f, q.wide, (blasint)q.np);
+    par_for(q.ms, unwide_body, &q);
   }
 }
 
@@ -155,18 +221,17 @@ void rt_conv2d(const SngPlanOp *op, float *const *in, const SngPlanTensor *const
 void rt_conv2d_bwd_data(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                         const SngPlanTensor *tout) {
   if (use_dnnl(false, tout->dims[1]) && !sng_rt_conv_dnnl_bwd_data(op, in, tin, out, tout)) return;
-  Win k = win_of(op);
   const int64_t *dd = tin[0]->dims;
-  int64_t n = dd[0], f = dd[1], oh = dd[2], ow = dd[3], c = tout->dims[1], h = tout->dims[2], w = tout->dims[3];
-  int64_t kk = c * k.kh * k.kw, p = oh * ow, m = chunk_of(n, kk, f, p);
-  float *col = scratch((size_t)((kk + f) * m * p)), *wide = col + kk * m * p;
-  memset(out, 0, (size_t)(n * c * h * w) * sizeof(float));
-  for (int64_t s0 = 0; s0 < n; s0 += m) {
-    int64_t ms = n - s0 < m ? n - s0 : m, np = ms * p;
-    to_wide(in[0] + s0 * f * p, ms, f, p, wide);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)kk, (blasint)np, (blasint)f, 1.0f, in[1],
-                (blasint)kk, wide, (blasint)np, 0.0f, col, (blasint)np);
-    for (int64_t s = 0; s < ms; s++) col2im(col + s * p, c, h, w, k, oh, ow, out + (s0 + s) * c * h * w, np);
+  Chunk q = {.k = win_of(op), .c = tout->dims[1], .h = tout->dims[2], .w = tout->dims[3], .f = dd[1], .oh = dd[2],
+             .ow = dd[3], .dy = in[0], .out = out};
+  int64_t n = dd[0], kk = q.c * q.k.kh * q.k.kw, m = chunk_of(n, kk, q.f, q.p = q.oh * q.ow);
+  q.col = scratch((size_t)((kk + q.f) * m * q.p)), q.wide = q.col + kk * m * q.p;
+  for (q.s0 = 0; q.s0 < n; q.s0 += m) {
+    q.ms = n - q.s0 < m ? n - q.s0 : m, q.np = q.ms * q.p;
+    par_for(q.ms, wide_body, &q);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)kk, (blasint)q.np, (blasint)q.f, 1.0f, in[1],
+                (blasint)kk, q.wide, (blasint)q.np, 0.0f, q.col, (blasint)q.np);
+    par_for(q.ms, col2im_body, &q);
   }
 }
 
@@ -174,17 +239,17 @@ void rt_conv2d_bwd_data(const SngPlanOp *op, float *const *in, const SngPlanTens
 void rt_conv2d_bwd_filter(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                           const SngPlanTensor *tout) {
   if (use_dnnl(true, 0) && !sng_rt_conv_dnnl_bwd_weights(op, in, tin, out, tout)) return;
-  Win k = win_of(op);
   const int64_t *xd = tin[0]->dims;
-  int64_t n = xd[0], c = xd[1], h = xd[2], w = xd[3], f = tout->dims[0], kk = tout->dims[1];
-  int64_t oh = tin[1]->dims[2], ow = tin[1]->dims[3], p = oh * ow, m = chunk_of(n, kk, f, p);
-  float *col = scratch((size_t)((kk + f) * m * p)), *wide = col + kk * m * p;
-  for (int64_t s0 = 0; s0 < n; s0 += m) {
-    int64_t ms = n - s0 < m ? n - s0 : m, np = ms * p;
-    for (int64_t s = 0; s < ms; s++) im2col(in[0] + (s0 + s) * c * h * w, c, h, w, k, oh, ow, col + s * p, np);
-    to_wide(in[1] + s0 * f * p, ms, f, p, wide);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)f, (blasint)kk, (blasint)np, 1.0f, wide,
-                (blasint)np, col, (blasint)np, s0 ? 1.0f : 0.0f, out, (blasint)kk);
+  Chunk q = {.k = win_of(op), .c = xd[1], .h = xd[2], .w = xd[3], .f = tout->dims[0], .oh = tin[1]->dims[2],
+             .ow = tin[1]->dims[3], .x = in[0], .dy = in[1]};
+  int64_t n = xd[0], kk = tout->dims[1], m = chunk_of(n, kk, q.f, q.p = q.oh * q.ow);
+  q.col = scratch((size_t)((kk + q.f) * m * q.p)), q.wide = q.col + kk * m * q.p;
+  for (q.s0 = 0; q.s0 < n; q.s0 += m) {
+    q.ms = n - q.s0 < m ? n - q.s0 : m, q.np = q.ms * q.p;
+    par_for(q.ms, im2col_body, &q);
+    par_for(q.ms, wide_body, &q);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)q.f, (blasint)kk, (blasint)q.np, 1.0f, q.wide,
+                (blasint)q.np, q.col, (blasint)q.np, q.s0 ? 1.0f : 0.0f, out, (blasint)kk);
   }
 }
 
@@ -281,29 +346,67 @@ static bool is_2x2(const Pool *p) {
   return !p->avg && p->k.kh == 2 && p->k.kw == 2 && p->k.sh == 2 && p->k.sw == 2 && !p->k.ph && !p->k.pw;
 }
 
-/* out [N, C, OH, OW] = the max or mean of each window of x [N, C, H, W] */
-void rt_pool(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
-             const SngPlanTensor *tout) {
-  Pool p = pool_of(op, tin[0], tout);
-  for (int64_t pl = 0; pl < p.planes; pl++) {
-    const float *x = in[0] + pl * p.h * p.w;
-    float *y = out + pl * p.oh * p.ow;
-    if (is_2x2(&p)) {
-      max_pool_2x2(x, p.w, p.oh, p.ow, y, NULL);
+typedef struct PoolRun { const Pool *p; const float *x, *dy; float *out; } PoolRun;
+
+static void pool_body(void *a, int64_t lo, int64_t hi) {
+  const PoolRun *r = a;
+  const Pool *p = r->p;
+  for (int64_t pl = lo; pl < hi; pl++) {
+    const float *x = r->x + pl * p->h * p->w;
+    float *y = r->out + pl * p->oh * p->ow;
+    if (is_2x2(p)) {
+      max_pool_2x2(x, p->w, p->oh, p->ow, y, NULL);
       continue;
     }
-    for (int64_t i = 0; i < p.oh; i++)
-      for (int64_t j = 0; j < p.ow; j++) {
-        if (!p.avg) {
-          y[i * p.ow + j] = x[argmax(&p, x, i, j)];
+    for (int64_t i = 0; i < p->oh; i++)
+      for (int64_t j = 0; j < p->ow; j++) {
+        if (!p->avg) {
+          y[i * p->ow + j] = x[argmax(p, x, i, j)];
           continue;
         }
         float s = 0;
-        for (int64_t r = p.r.lo[i]; r < p.r.hi[i]; r++)
-          for (int64_t q = p.c.lo[j]; q < p.c.hi[j]; q++) s += x[r * p.w + q];
-        y[i * p.ow + j] = s / (float)(p.r.size[i] * p.c.size[j]);
+        for (int64_t u = p->r.lo[i]; u < p->r.hi[i]; u++)
+          for (int64_t q = p->c.lo[j]; q < p->c.hi[j]; q++) s += x[u * p->w + q];
+        y[i * p->ow + j] = s / (float)(p->r.size[i] * p->c.size[j]);
       }
   }
+}
+
+static void pool_bwd_body(void *a, int64_t lo, int64_t hi) {
+  const PoolRun *r = a;
+  const Pool *p = r->p;
+  int64_t idx[64]; /* a 2x2 pool's winners, one output row at a time */
+  for (int64_t pl = lo; pl < hi; pl++) {
+    const float *dy = r->dy + pl * p->oh * p->ow, *x = r->x + pl * p->h * p->w;
+    float *dx = r->out + pl * p->h * p->w;
+    memset(dx, 0, (size_t)(p->h * p->w) * sizeof(float));
+    if (is_2x2(p) && p->ow <= 64) {
+      for (int64_t i = 0; i < p->oh; i++) {
+        max_pool_2x2(x + 2 * i * p->w, p->w, 1, p->ow, NULL, idx); /* indices relative to row 2i */
+        for (int64_t j = 0; j < p->ow; j++) dx[2 * i * p->w + idx[j]] += dy[i * p->ow + j];
+      }
+      continue;
+    }
+    for (int64_t i = 0; i < p->oh; i++)
+      for (int64_t j = 0; j < p->ow; j++) {
+        float g = dy[i * p->ow + j];
+        if (!p->avg) {
+          dx[argmax(p, x, i, j)] += g;
+          continue;
+        }
+        g /= (float)(p->r.size[i] * p->c.size[j]);
+        for (int64_t u = p->r.lo[i]; u < p->r.hi[i]; u++)
+          for (int64_t q = p->c.lo[j]; q < p->c.hi[j]; q++) dx[u * p->w + q] += g;
+      }
+  }
+}
+
+/* out [N, C, OH, OW] = the max or mean of each window of x [N, C, H, W], plane by plane */
+void rt_pool(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+             const SngPlanTensor *tout) {
+  Pool p = pool_of(op, tin[0], tout);
+  PoolRun r = {&p, in[0], NULL, out};
+  par_for(p.planes, pool_body, &r);
   free(p.buf);
 }
 
@@ -311,29 +414,8 @@ void rt_pool(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *
 void rt_pool_bwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                  const SngPlanTensor *tout) {
   Pool p = pool_of(op, tout, tin[0]);
-  int64_t *idx = is_2x2(&p) ? malloc((size_t)(p.oh * p.ow) * sizeof(int64_t)) : NULL;
-  memset(out, 0, (size_t)(p.planes * p.h * p.w) * sizeof(float));
-  for (int64_t pl = 0; pl < p.planes; pl++) {
-    const float *dy = in[0] + pl * p.oh * p.ow, *x = in[1] + pl * p.h * p.w;
-    float *dx = out + pl * p.h * p.w;
-    if (idx) {
-      max_pool_2x2(x, p.w, p.oh, p.ow, NULL, idx);
-      for (int64_t o = 0; o < p.oh * p.ow; o++) dx[idx[o]] += dy[o];
-      continue;
-    }
-    for (int64_t i = 0; i < p.oh; i++)
-      for (int64_t j = 0; j < p.ow; j++) {
-        float g = dy[i * p.ow + j];
-        if (!p.avg) {
-          dx[argmax(&p, x, i, j)] += g;
-          continue;
-        }
-        g /= (float)(p.r.size[i] * p.c.size[j]);
-        for (int64_t r = p.r.lo[i]; r < p.r.hi[i]; r++)
-          for (int64_t q = p.c.lo[j]; q < p.c.hi[j]; q++) dx[r * p.w + q] += g;
-      }
-  }
-  free(idx);
+  PoolRun r = {&p, in[1], in[0], out};
+  par_for(p.planes, pool_bwd_body, &r);
   free(p.buf);
 }
 
