@@ -214,8 +214,10 @@ static void rt_sigmoid_xent(const SngPlanOp *op, float *const *in, const SngPlan
   }
 }
 
-/* out[R] = 1 if fewer than k = iattr[0] scores of the row beat its label's (ties count for
- * the label), else 0; NaN if the row holds a NaN; 0 for a bad label */
+/* out[R] = 1 if the label's score ranks among the top k = iattr[0] of its row, else 0: fewer
+ * than k scores beat it, a tie beating it when it comes first (as the top-1 accuracy's argmax
+ * picks the first maximum, so k = 1 agrees with it); NaN if the row holds a NaN; 0 for a bad
+ * label */
 static void rt_top_k(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                      const SngPlanTensor *tout) {
   (void)tout;
@@ -224,7 +226,7 @@ static void rt_top_k(const SngPlanOp *op, float *const *in, const SngPlanTensor 
     const float *x = in[0] + i * c;
     int64_t lab = row_of(in[1][i], c), above = 0;
     int nan = 0;
-    for (int64_t j = 0; j < c; j++) nan |= isnan(x[j]), above += lab >= 0 && x[j] > x[lab];
+    for (int64_t j = 0; j < c; j++) nan |= isnan(x[j]), above += lab >= 0 && (x[j] > x[lab] || (j < lab && x[j] == x[lab]));
     out[i] = nan ? NAN : (float)(lab >= 0 && above < op->iattr[0]);
   }
 }
