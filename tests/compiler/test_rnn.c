@@ -48,6 +48,9 @@ static void expect(const char *lines, const char *want) {
   SngPlan *p = compile(lines, &msgs);
   cr_expect_null(p, "compiled, wanted: %s", want);
   cr_expect(strstr(msgs, want) != NULL, "wanted\n%s\nin:\n%s", want, msgs);
+  int errors = 0;
+  for (const char *m = msgs; (m = strstr(m, ": error: ")) != NULL; m++) errors++;
+  cr_expect_eq(errors, 1, "one error, not %d:\n%s", errors, msgs); /* a wrong state is reported once, not per gate */
   sng_plan_free(p);
   free(msgs);
 }
@@ -103,7 +106,7 @@ Test(rnn, bad_arguments_are_errors_at_their_place) {
          "t.sng:8:8: error: lstm() gives 2 tensors, but 1 name is assigned");
   expect("  h1 = gru(x, dense(x, 3), 3, unit = 2)\n  l = dense(h1, 3)", "t.sng:8:31: error: gru() has no option 'unit'");
   expect("  h1 = gru(x, dense(x, 4), 3)\n  l = dense(h1, 3)",
-         "t.sng:8:8: error: matrix product of [5,4] and [3,3]: inner sizes 4 and 3 differ");
+         "t.sng:8:15: error: matrix product of [5,4] and [3,3]: inner sizes 4 and 3 differ");
   expect("  h1, c1 = lstm(x, dense(x, 3), dense(x, 4), 3)\n  l = dense(h1, 3)",
-         "t.sng:8:12: error: MUL of [5,3] and [5,4]: shapes differ");
+         "t.sng:8:33: error: MUL of [5,3] and [5,4]: shapes differ");
 }
