@@ -84,7 +84,11 @@ static int bind(SngBuilder *b, const SngExpr *call, const char *kind, int ntenso
   const SngExpr **o = s + ntensors; /* units, init, bias_init, bias, lr_mult, wd_mult */
   *c = (Cell){.b = b, .call = call, .init = o[1], .bias_init = o[2], .bias = 1, .lr_mult = 1, .wd_mult = 1};
   int err = 0;
-  for (int i = 0; i < ntensors; i++) err |= !(t[i] = sng_std_tensor(b, s[i])), c->at[i] = s[i]->loc;
+  for (int i = 0; i < ntensors; i++) {
+    t[i] = sng_std_tensor(b, s[i]);
+    err |= !t[i];
+    c->at[i] = s[i]->loc;
+  }
   if (err || sng_std_int(b, o[0], 1, &c->units) || (o[3] && sng_std_bool(b, o[3], &c->bias)) ||
       (o[4] && sng_std_number(b, o[4], &c->lr_mult)) || (o[5] && sng_std_number(b, o[5], &c->wd_mult)))
     return -1;
