@@ -72,7 +72,7 @@ typedef int (*SngLayerFn)(SngBuilder *b, const SngExpr *call, SngIrNode **out, i
 typedef struct SngLayer {
   const char *name;            /* as called in a net */
   SngLayerFn build;
-  int nout;                    /* tensors it gives: x, y = input(data) has 2 */
+  int nout;                    /* tensors it gives: x, y = input(data) has 2; -1: one per name assigned */
   const char *doc;             /* one line for help and hints */
 } SngLayer;
 extern const SngLayer sng_std_layers[];

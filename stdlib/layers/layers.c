@@ -16,12 +16,24 @@ const SngLayer sng_std_layers[] = {
   {"dense", sng_std_build_dense, 1, "dense(x, units): x W + b (inner product)"},
   {"relu", sng_std_build_relu, 1, "relu(x): max(x, 0)"},
   {"softmax_cross_entropy", sng_std_build_sxent, 1, "softmax_cross_entropy(logits, labels): loss"},
-  {"accuracy", sng_std_build_accuracy, 1, "accuracy(logits, labels): top-1 accuracy"},
+  {"accuracy", sng_std_build_accuracy, 1, "accuracy(logits, labels, k = 1): top-k accuracy"},
   /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
 
   /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
   {"sigmoid", sng_std_build_sigmoid, 1, "sigmoid(x): 1 / (1 + exp(-x))"},
   {"tanh", sng_std_build_tanh, 1, "tanh(x): the hyperbolic tangent"},
+  {"stanh", sng_std_build_stanh, 1, "stanh(x): 1.7159047 tanh(0.66666667 x)"},
+  {"leaky_relu", sng_std_build_leaky_relu, 1, "leaky_relu(x, slope = 0.01): x > 0 ? x : slope x"},
+  {"softplus", sng_std_build_softplus, 1, "softplus(x): log(1 + exp(x))"},
+  {"softmax", sng_std_build_softmax, 1, "softmax(x): exp(x) / sum exp(x) over the last dimension"},
+  {"add", sng_std_build_add, 1, "add(a, b): a + b (a residual connection)"},
+  {"concat", sng_std_build_concat, 1, "concat(a, b, ..., dim = 1): tensors joined along a dimension"},
+  {"slice", sng_std_build_slice, 1, "slice(x, start, size, dim = 1): one range of a dimension"},
+  {"split", sng_std_build_split, -1, "a, b, ... = split(x, dim = 1): equal pieces, one per name"},
+  {"embed", sng_std_build_embed, 1, "embed(ids, vocab, dim): rows of a [vocab, dim] table"},
+  {"one_hot", sng_std_build_one_hot, 1, "one_hot(ids, classes): [batch] -> [batch, classes]"},
+  {"euclidean_loss", sng_std_build_euclidean, 1, "euclidean_loss(prediction, target): sum (x - t)^2 per row"},
+  {"sigmoid_cross_entropy", sng_std_build_sigmoid_xent, 1, "sigmoid_cross_entropy(logits, targets): loss"},
 
   /* gru, lstm */
   {"gru", sng_std_build_gru, 1, "gru(x, h, units): one step of PyTorch's GRUCell -> h'"},
