@@ -88,6 +88,57 @@ static LLVMValueRef emit_min(LLVMBuilderRef b, LLVMValueRef *x) { return pick(b,
 
 /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
 
+#include <string.h>
+
+/* llvm.<name> on the element's type (scalar or vector), declared in the builder's module:
+ * intrinsics, not libm calls, so that the vectoriser maps them to libmvec (exp) */
+static LLVMValueRef calln(LLVMBuilderRef b, const char *name, LLVMValueRef *x, unsigned n) {
+  LLVMModuleRef m = LLVMGetGlobalParent(LLVMGetBasicBlockParent(LLVMGetInsertBlock(b)));
+  LLVMTypeRef t = LLVMTypeOf(x[0]);
+  unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+  SNG_ASSERT(id != 0);
+  return LLVMBuildCall2(b, LLVMIntrinsicGetType(LLVMGetTypeContext(t), id, &t, 1),
+                        LLVMGetIntrinsicDeclaration(m, id, &t, 1), x, n, "");
+}
+static LLVMValueRef call1(LLVMBuilderRef b, const char *name, LLVMValueRef x) { return calln(b, name, &x, 1); }
+static LLVMValueRef fconst(LLVMValueRef like, double v) {
+  LLVMTypeRef t = LLVMTypeOf(like);
+  if (LLVMGetTypeKind(t) != LLVMVectorTypeKind) return LLVMConstReal(t, v);
+  LLVMValueRef s = LLVMConstReal(LLVMGetElementType(t), v), e[64];
+  unsigned n = LLVMGetVectorSize(t);
+  SNG_ASSERT(n <= 64);
+  for (unsigned i = 0; i < n; i++) e[i] = s;
+  return LLVMConstVector(e, n);
+}
+
+/* sigmoid(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) below, e = exp(-|x|) in [0, 1]:
+ * nothing overflows, and small results keep their relative accuracy (sigmoid(-80) is
+ * 1.8e-35, not 0).  NaN fails the ordered compare and comes out of e / (1 + e) as NaN. */
+static LLVMValueRef emit_sigmoid(LLVMBuilderRef b, LLVMValueRef *x) {
+  LLVMValueRef one = fconst(x[0], 1.0), zero = fconst(x[0], 0.0);
+  LLVMValueRef e = call1(b, "llvm.exp", LLVMBuildFNeg(b, call1(b, "llvm.fabs", x[0]), ""));
+  LLVMValueRef num = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGE, x[0], zero, ""), one, e, "");
+  return LLVMBuildFDiv(b, num, LLVMBuildFAdd(b, one, e, ""), "sigmoid");
+}
+
+/* tanh(x) = sign(x) (1 - t) / (1 + t), t = exp(-2|x|) in [0, 1], so nothing overflows; below
+ * |x| = 1/8, where 1 - t would lose digits, the odd Taylor series to x^9 (relative error
+ * < 1e-9).  NaN fails the ordered compare and goes through the exp branch as NaN. */
+static LLVMValueRef emit_tanh(LLVMBuilderRef b, LLVMValueRef *x) {
+  LLVMValueRef a = call1(b, "llvm.fabs", x[0]);
+  LLVMValueRef t = call1(b, "llvm.exp", LLVMBuildFMul(b, a, fconst(x[0], -2.0), ""));
+  LLVMValueRef big = LLVMBuildFDiv(b, LLVMBuildFSub(b, fconst(x[0], 1.0), t, ""),
+                                   LLVMBuildFAdd(b, fconst(x[0], 1.0), t, ""), "");
+  LLVMValueRef x2 = LLVMBuildFMul(b, a, a, ""), p = fconst(x[0], 62.0 / 2835.0);
+  static const double c[] = {-17.0 / 315.0, 2.0 / 15.0, -1.0 / 3.0, 1.0};
+  for (int i = 0; i < 4; i++) p = LLVMBuildFAdd(b, LLVMBuildFMul(b, p, x2, ""), fconst(x[0], c[i]), "");
+  LLVMValueRef small = LLVMBuildFMul(b, p, a, "");
+  LLVMValueRef tiny = LLVMBuildFCmp(b, LLVMRealOLT, a, fconst(x[0], 0.125), "");
+  LLVMValueRef m = LLVMBuildSelect(b, tiny, small, big, "");
+  LLVMValueRef args[2] = {m, x[0]};
+  return calln(b, "llvm.copysign", args, 2);
+}
+
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 
 #define none NULL

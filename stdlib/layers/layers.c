@@ -12,14 +12,49 @@
 #include <string.h>
 
 const SngLayer sng_std_layers[] = {
-  {"input", sng_std_build_input, 2, "input(data): the batch's features and labels"},
-  {"dense", sng_std_build_dense, 1, "dense(x, units): x W + b (inner product)"},
-  {"relu", sng_std_build_relu, 1, "relu(x): max(x, 0)"},
-  {"softmax_cross_entropy", sng_std_build_sxent, 1, "softmax_cross_entropy(logits, labels): loss"},
-  {"accuracy", sng_std_build_accuracy, 1, "accuracy(logits, labels): top-1 accuracy"},
+  {"input", sng_std_build_input, 2, "input(data): the batch's features and labels", "data",
+   "-> x [N, 1, rows, cols] (N = the data block's batch), y [N] (class indices)",
+   "batch: each worker reads its rows; feature: every worker reads the whole batch"},
+  {"dense", sng_std_build_dense, 1, "dense(x, units): x W + b (inner product)",
+   "x, units, init = auto, bias_init = auto, bias = true, lr_mult = 1, wd_mult = 1",
+   "x [N, ...] (seen as [N, K]) -> [N, units]; W [K, units], b [units]",
+   "batch: rows of x, W and b whole on every worker; feature: the units (columns of W and b), x whole"},
+  {"relu", sng_std_build_relu, 1, "relu(x): max(x, 0)", "x", "x -> the same shape", "follows its input"},
+  {"softmax_cross_entropy", sng_std_build_sxent, 1, "softmax_cross_entropy(logits, labels): loss", "logits, labels",
+   "logits [N, C], labels [N] -> [N] (one loss a row; the reported loss is the mean)", "batch: rows"},
+  {"accuracy", sng_std_build_accuracy, 1, "accuracy(logits, labels): top-1 accuracy", "logits, labels",
+   "logits [N, C], labels [N] -> [N] (1 where the top logit is the label)", "batch: rows"},
   /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
+  {"conv2d", sng_std_build_conv2d, 1, "conv2d(x, filters, kernel = 3, stride = 1, pad = 0): 2-D convolution over NCHW",
+   "x, filters, kernel = 3, kernel_h = kernel, kernel_w = kernel, stride = 1, stride_h = stride, stride_w = stride, pad = 0, pad_h = pad, pad_w = pad, bias = true, init = auto, bias_init = auto, lr_mult = 1, wd_mult = 1",
+   "x [N, C, H, W] -> [N, filters, (H + 2 pad_h - kernel_h) / stride_h + 1, (W + 2 pad_w - kernel_w) / stride_w + 1]; "
+   "w [filters, C*kernel_h*kernel_w], b [filters]",
+   "batch: the samples, w and b whole; feature: the filters (output channels), x whole on every worker"},
+  {"pool", sng_std_build_pool, 1, "pool(x, kernel = 2, stride = kernel, pad = 0, mode = max): max or avg pooling",
+   "x, kernel = 2, kernel_h = kernel, kernel_w = kernel, stride = kernel, stride_h = stride, stride_w = stride, pad = 0, pad_h = pad, pad_w = pad, mode = max",
+   "x [N, C, H, W] -> [N, C, (H + 2 pad_h - kernel_h) / stride_h + 1, (W + 2 pad_w - kernel_w) / stride_w + 1]",
+   "batch: the samples; feature: the channels"},
+  {"reshape", sng_std_build_reshape, 1, "reshape(x, d1, d2, d3): [batch, d1, ...], one -1 for the rest",
+   "x, d1, d2 = none, d3 = none", "x [N, ...] -> [N, d1, d2, d3] (the same number of values)",
+   "batch: the samples (feature means batch here: values move between channels)"},
+  {"flatten", sng_std_build_flatten, 1, "flatten(x): [batch, the rest]", "x", "x [N, ...] -> [N, the rest]",
+   "batch: the samples (feature means batch here)"},
 
   /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
+  {"sigmoid", sng_std_build_sigmoid, 1, "sigmoid(x): 1 / (1 + exp(-x))", "x", "x -> the same shape",
+   "follows its input (elementwise)"},
+  {"tanh", sng_std_build_tanh, 1, "tanh(x): the hyperbolic tangent", "x", "x -> the same shape",
+   "follows its input (elementwise)"},
+
+  /* gru, lstm */
+  {"gru", sng_std_build_gru, 1, "gru(x, h, units): one step of PyTorch's GRUCell -> h'",
+   "x, h, units, init = auto, bias_init = auto, bias = true, lr_mult = 1, wd_mult = 1",
+   "x [N, ...] (seen as [N, n]), h [N, units] -> h' [N, units]; per gate wx [n, units], wh [units, units], bx, bh [units]",
+   "batch: the samples; feature: every gate's units, x and h whole on every worker"},
+  {"lstm", sng_std_build_lstm, 2, "lstm(x, h, c, units): one step of PyTorch's LSTMCell -> h', c'",
+   "x, h, c, units, init = auto, bias_init = auto, bias = true, lr_mult = 1, wd_mult = 1",
+   "x [N, ...] (seen as [N, n]), h, c [N, units] -> h', c' [N, units]; per gate wx [n, units], wh [units, units], bx, bh [units]",
+   "batch: the samples; feature: every gate's units, x, h and c whole on every worker"},
 
   /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 

@@ -34,6 +34,7 @@ static const LayerCase cases[] = {
 #include "cases/cnn.def"
 #include "cases/act.def"
 #include "cases/norm.def"
+#include "cases/rnn.def"
 #undef CASE
 };
 enum { NCASES = sizeof cases / sizeof cases[0] };

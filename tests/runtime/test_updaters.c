@@ -280,6 +280,36 @@ Test(updaters, initialisers_resolve_from_fans) {
   expect_init("uniform_sqrt_fan_in_out", SNG_PINIT_UNIFORM, -1 / sqrt(fi + fo), 1 / sqrt(fi + fo));
 }
 
+/* conv2d's filter bank [4, 1, 3, 3] and its bias: fan_in 1*3*3, fan_out 4*3*3 */
+static void expect_conv_init(const char *init, int kind, double a, double b) {
+  char body[256];
+  snprintf(body, sizeof body,
+           "  loss softmax_cross_entropy(dense(conv2d(x, 4, kernel = 3, init = %s, bias_init = %s), 3), y)\n", init,
+           init);
+  SngPlan *p = compile_with("sgd()", body, "", "train");
+  int seen = 0;
+  for (int i = 0; i < p->nparams; i++) {
+    const SngPlanParam *pp = &p->params[i];
+    if (strncmp(pp->name, "conv", 4)) continue;
+    seen++;
+    cr_expect(pp->init == kind && fabs(pp->init_a - a) <= 1e-12 && fabs(pp->init_b - b) <= 1e-12,
+              "%s: %s: init %d [%.9g, %.9g], want %d [%.9g, %.9g]", init, pp->name, pp->init, pp->init_a, pp->init_b,
+              kind, a, b);
+  }
+  cr_expect_eq(seen, 2, "conv2d's weight and bias: %d params", seen);
+  sng_plan_free(p);
+}
+
+Test(updaters, conv2d_initialisers_use_its_fans) {
+  double fi = 9, fo = 36;
+  expect_conv_init("auto", SNG_PINIT_UNIFORM, -1 / sqrt(fi), 1 / sqrt(fi));
+  expect_conv_init("xavier_uniform", SNG_PINIT_UNIFORM, -sqrt(6 / (fi + fo)), sqrt(6 / (fi + fo)));
+  expect_conv_init("xavier_normal", SNG_PINIT_GAUSSIAN, 0, sqrt(2 / (fi + fo)));
+  expect_conv_init("he_uniform", SNG_PINIT_UNIFORM, -sqrt(6 / fi), sqrt(6 / fi));
+  expect_conv_init("he_normal", SNG_PINIT_GAUSSIAN, 0, sqrt(2 / fi));
+  expect_conv_init("uniform_sqrt_fan_in", SNG_PINIT_UNIFORM, -1 / sqrt(fi / 3), 1 / sqrt(fi / 3));
+}
+
 /* The runtime's values: mean and standard deviation of a [256, 400] weight. */
 static void expect_values(const char *init, double want_std, double bound) {
   char body[256];

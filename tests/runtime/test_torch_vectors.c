@@ -1,0 +1,156 @@
+/* test_torch_vectors.c - singa's C kernels against PyTorch 1.13 on the checked-in vectors.
+ *
+ * The files in tests/vectors/ come from tests/vectors/make_torch_vectors.py (the format is described
+ * there): for every case the forward output and the gradients of the inputs and parameters
+ * for a fixed upstream gradient, compared to 1e-4 relative (max-norm) with the kernels run
+ * as the executor runs them (a plan op's iattr, tensors' dims).
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../runtime/exec/internal.h"
+
+enum { MAXT = 12 };
+
+typedef struct Vec { char name[16]; int rank; int64_t dims[4]; float *v; } Vec;
+typedef struct Case { char name[64]; int64_t args[8]; Vec t[MAXT]; int nt; } Case;
+
+static int64_t count(const Vec *t) {
+  int64_t n = 1;
+  for (int i = 0; i < t->rank; i++) n *= t->dims[i];
+  return n;
+}
+
+/* Reads the next case of f; false at the end. */
+static bool next_case(FILE *f, Case *c) {
+  static char line[1 << 20];
+  long at = ftell(f);
+  bool started = false;
+  while (fgets(line, sizeof line, f)) {
+    if (line[0] == '#') continue;
+    if (!strncmp(line, "case ", 5)) {
+      if (started) { /* the next case: leave it for the next call */
+        fseek(f, at, SEEK_SET);
+        return true;
+      }
+      memset(c, 0, sizeof *c);
+      sscanf(line + 5, "%63s", c->name);
+      started = true;
+    } else if (!strncmp(line, "args", 4)) {
+      char *p = line + 4;
+      for (int i = 0; i < 8; i++) c->args[i] = strtoll(p, &p, 10);
+    } else if (!strncmp(line, "tensor ", 7)) {
+      cr_assert_lt(c->nt, MAXT);
+      Vec *t = &c->t[c->nt++];
+      char *p = line + 7;
+      int k = 0;
+      sscanf(p, "%15s%n", t->name, &k);
+      p += k;
+      for (t->rank = 0; t->rank < 4; t->rank++) {
+        char *e;
+        int64_t d = strtoll(p, &e, 10);
+        if (e == p) break;
+        t->dims[t->rank] = d, p = e;
+      }
+      int64_t n = count(t);
+      t->v = malloc((size_t)n * sizeof(float));
+      cr_assert_not_null(fgets(line, sizeof line, f));
+      p = line;
+      for (int64_t i = 0; i < n; i++) t->v[i] = strtof(p, &p);
+    }
+    at = ftell(f);
+  }
+  return started;
+}
+
+static void free_case(Case *c) {
+  for (int i = 0; i < c->nt; i++) free(c->t[i].v);
+}
+
+static Vec *get(Case *c, const char *name) {
+  for (int i = 0; i < c->nt; i++)
+    if (!strcmp(c->t[i].name, name)) return &c->t[i];
+  return NULL;
+}
+
+static SngPlanTensor tensor_of(const Vec *v) {
+  SngPlanTensor t = {0};
+  t.rank = v->rank;
+  memcpy(t.dims, v->dims, sizeof v->dims);
+  return t;
+}
+
+/* Runs kernel k on the named inputs into a tensor shaped like `like`, and compares. */
+static void expect_kernel(Case *c, const char *file, SngRtKernel k, const char *const *ins, int nin, const char *like) {
+  SngPlanTensor tin[4], tout;
+  const SngPlanTensor *ptin[4];
+  float *in[4];
+  for (int i = 0; i < nin; i++) {
+    Vec *v = get(c, ins[i]);
+    cr_assert_not_null(v, "%s %s: no tensor %s", file, c->name, ins[i]);
+    tin[i] = tensor_of(v), ptin[i] = &tin[i], in[i] = v->v;
+  }
+  Vec *want = get(c, like);
+  cr_assert_not_null(want);
+  tout = tensor_of(want);
+  SngPlanOp op = {0};
+  op.nin = nin, op.nout = 1;
+  memcpy(op.iattr, c->args, sizeof c->args);
+  int64_t n = count(want);
+  float *out = malloc((size_t)n * sizeof(float));
+  for (int64_t i = 0; i < n; i++) out[i] = NAN; /* every element must be written */
+  k(&op, in, ptin, out, &tout);
+  double d = 0, m = 1e-30;
+  for (int64_t i = 0; i < n; i++) {
+    d = fmax(d, isnan(out[i]) ? INFINITY : fabs((double)out[i] - want->v[i]));
+    m = fmax(m, fabs((double)want->v[i]));
+  }
+  cr_expect(d / m <= 1e-4, "%s %s: %s differs from PyTorch by %.3g (relative)", file, c->name, like, d / m);
+  free(out);
+}
+
+static FILE *open_vectors(const char *name) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/tests/vectors/%s", SNG_SOURCE_DIR, name);
+  FILE *f = fopen(path, "r");
+  cr_assert_not_null(f, "cannot open %s", path);
+  return f;
+}
+
+Test(torch_vectors, conv2d_forward_and_gradients) {
+  FILE *f = open_vectors("conv2d.txt");
+  Case c;
+  int n = 0;
+  while (next_case(f, &c)) {
+    bool bias = get(&c, "b") != NULL;
+    expect_kernel(&c, "conv2d", rt_conv2d, (const char *const[]){"x", "w", "b"}, bias ? 3 : 2, "y");
+    c.args[6] = get(&c, "x")->dims[2], c.args[7] = get(&c, "x")->dims[3]; /* the input's H, W */
+    expect_kernel(&c, "conv2d", rt_conv2d_bwd_data, (const char *const[]){"dy", "w"}, 2, "dx");
+    expect_kernel(&c, "conv2d", rt_conv2d_bwd_filter, (const char *const[]){"x", "dy"}, 2, "dw");
+    if (bias) expect_kernel(&c, "conv2d", rt_chan_sum, (const char *const[]){"dy"}, 1, "db");
+    free_case(&c);
+    n++;
+  }
+  fclose(f);
+  cr_expect_gt(n, 0);
+}
+
+static void pool_file(const char *name) {
+  FILE *f = open_vectors(name);
+  Case c;
+  int n = 0;
+  while (next_case(f, &c)) {
+    expect_kernel(&c, name, rt_pool, (const char *const[]){"x"}, 1, "y");
+    expect_kernel(&c, name, rt_pool_bwd, (const char *const[]){"dy", "x"}, 2, "dx");
+    free_case(&c);
+    n++;
+  }
+  fclose(f);
+  cr_expect_gt(n, 0);
+}
+
+Test(torch_vectors, max_pool_forward_and_gradient) { pool_file("max_pool.txt"); }
+Test(torch_vectors, avg_pool_forward_and_gradient) { pool_file("avg_pool.txt"); }
