@@ -223,6 +223,7 @@ static const struct {
   const char *p[2];
   double def[2];
 } inits[] = {
+  {"auto", SNG_INIT_AUTO, 0, {0}, {0}},
   {"constant", SNG_INIT_CONSTANT, 1, {"value"}, {0}},
   {"uniform", SNG_INIT_UNIFORM, 2, {"low", "high"}, {0}},
   {"gaussian", SNG_INIT_GAUSSIAN, 2, {"mean", "std"}, {0}},

@@ -6,8 +6,8 @@
  *   adadelta  v = r v + (1-r) g^2;  d = sqrt(u + eps) / sqrt(v + eps) * g;
  *             u = r u + (1-r) d^2;             w -= lr * d
  *   adam      m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
- *             w -= (lr / c1) * (m / (sqrt(v) / c2 + eps))
- *   adamax    m = b1 m + (1-b1) g;  u = max(b2 u, |g| + eps);  w -= (lr / c1) * (m / u)
+ *             w -= (m / (sqrt(v) / c2 + eps)) * lr / c1
+ *   adamax    m = b1 m + (1-b1) g;  u = max(b2 u, |g| + eps);  w -= (m / u) * lr / c1
  * with c1 = 1 - b1^t and c2 = sqrt(1 - b2^t) at step t = 1, 2, ... (the scalars BC1, BC2),
  * or c1 = c2 = 1 without bias correction (SINGA's adam and adamax).
  */
@@ -54,9 +54,10 @@ int sng_upd_adadelta(U *b, SngIrNode *g) {
   return 2;
 }
 
-/* lr / c1: the step size of adam and adamax */
-static SngIrNode *step_size(U *b) {
-  return b->u->bias_correction ? u_div(b, lr(b), u_scalar(b, "bc1", SNG_UPD_S_BC1)) : lr(b);
+/* (lr / c1) * x, as x * lr / c1: elementwise, since an op of two scalars has no shape */
+static SngIrNode *scaled_step(U *b, SngIrNode *x) {
+  SngIrNode *s = u_mul(b, x, lr(b));
+  return b->u->bias_correction ? u_div(b, s, u_scalar(b, "bc1", SNG_UPD_S_BC1)) : s;
 }
 
 int sng_upd_adam(U *b, SngIrNode *g) {
@@ -64,7 +65,7 @@ int sng_upd_adam(U *b, SngIrNode *g) {
   SngIrNode *m1 = u_avg(b, b->u->beta1, m, g), *v1 = u_avg(b, b->u->beta2, v, sq(b, g));
   SngIrNode *root = u_sqrt(b, v1);
   if (b->u->bias_correction) root = u_div(b, root, u_scalar(b, "bc2", SNG_UPD_S_BC2));
-  SngIrNode *w1 = u_sub(b, b->w, u_mul(b, step_size(b), u_div(b, m1, u_add(b, root, u_const(b, b->u->eps)))));
+  SngIrNode *w1 = u_sub(b, b->w, scaled_step(b, u_div(b, m1, u_add(b, root, u_const(b, b->u->eps)))));
   u_set(b, m, m1);
   u_set(b, v, v1);
   u_set(b, b->w, w1);
@@ -75,7 +76,7 @@ int sng_upd_adamax(U *b, SngIrNode *g) {
   SngIrNode *m = u_state(b, "m", 0), *u = u_state(b, "u", 1);
   SngIrNode *m1 = u_avg(b, b->u->beta1, m, g);
   SngIrNode *u1 = u_max(b, u_mul(b, u, u_const(b, b->u->beta2)), u_add(b, u_abs(b, g), u_const(b, b->u->eps)));
-  SngIrNode *w1 = u_sub(b, b->w, u_mul(b, step_size(b), u_div(b, m1, u1)));
+  SngIrNode *w1 = u_sub(b, b->w, scaled_step(b, u_div(b, m1, u1)));
   u_set(b, m, m1);
   u_set(b, u, u1);
   u_set(b, b->w, w1);
