@@ -89,6 +89,8 @@ struct SngIrNode {
   SngIrNode *param_grad;       /* PARAM: the node holding its gradient */
   SngInit init;                /* PARAM */
   int64_t fan_in, fan_out;     /* PARAM: set by the shape rule of the op that uses it (initialisers); 0: unknown */
+  double running[2];           /* PARAM of running statistics (batchnorm): momentum (0: a trained parameter) and
+                                  the divisor of its summed share; set by the shape rule of the op that uses it */
   double lr_mult, wd_mult;     /* PARAM */
   int64_t offset;              /* memory plan: byte offset in the worker arena, -1 if none */
 };

@@ -232,6 +232,7 @@ SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t er
              : n->init.kind == SNG_INIT_GAUSSIAN ? SNG_PINIT_GAUSSIAN : SNG_PINIT_CONSTANT;
     pp->init_a = n->init.a, pp->init_b = n->init.b;
     pp->lr_mult = n->lr_mult, pp->wd_mult = n->wd_mult;
+    pp->running = n->running[0], pp->running_div = n->running[1];
     l.pid[i] = p->nparams++;
   }
   p->nslices = job->nslices;

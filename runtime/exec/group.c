@@ -111,6 +111,13 @@ double sng_group_lr(const SngPlanUpdater *u, int64_t step) {
   return u->lr;
 }
 
+/* A running statistic is not trained: its share is the batch's sum, and the value follows
+ * PyTorch's running average (docs/language.md, batchnorm). */
+static void running_update(float *v, const float *share, int64_t n, const SngPlanParam *pp) {
+  double m = pp->running, div = pp->running_div > 0 ? pp->running_div : 1;
+  for (int64_t i = 0; i < n; i++) v[i] = (float)((1 - m) * v[i] + m * (share[i] / div));
+}
+
 static void *server_main(void *arg) {
   GServer *sv = arg;
   SngGroup *g = sv->grp;
@@ -130,7 +137,8 @@ static void *server_main(void *arg) {
     }
     float *bufs[3] = {q->value + sl->offset, (float *)grad, q->state ? q->state + sl->offset : NULL};
     double t0 = g->profile ? sng_now() : 0;
-    if (g->shared) sng_shared_update(g->shared, g, m.slice, bufs[1], scalars); /* downpour: groups.c */
+    if (pp->running > 0) running_update(bufs[0], bufs[1], sl->len, pp); /* batchnorm's statistics */
+    else if (g->shared) sng_shared_update(g->shared, g, m.slice, bufs[1], scalars); /* downpour: groups.c */
     else g->update(bufs, scalars, 1, sl->len);
     if (g->profile) sv->t_update += sng_now() - t0;
     if (m.from) free((void *)m.payload);
@@ -155,6 +163,7 @@ static void fill_inputs(GWorker *w) {
 static void worker_step(GWorker *w) {
   SngGroup *g = w->grp;
   fill_inputs(w);
+  sng_exec_set_step(w->exec, g->step);
   if (g->mode == MODE_TRAIN) {
     pthread_mutex_lock(&w->mu);
     w->pending = w->nheld;

@@ -16,5 +16,8 @@ int sng_std_build_accuracy(SngBuilder *b, const SngExpr *call, SngIrNode **out, 
 /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
 
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
+int sng_std_build_dropout(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* norm.c */
+int sng_std_build_lrn(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);       /* norm.c */
+int sng_std_build_batchnorm(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout); /* norm.c */
 
 #endif

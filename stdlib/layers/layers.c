@@ -22,6 +22,9 @@ const SngLayer sng_std_layers[] = {
   /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
 
   /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
+  {"dropout", sng_std_build_dropout, 1, "dropout(x, ratio = 0.5): inverted dropout in training, identity in tests"},
+  {"lrn", sng_std_build_lrn, 1, "lrn(x, size = 5, alpha = 1e-4, beta = 0.75, k = 1): local response norm across channels"},
+  {"batchnorm", sng_std_build_batchnorm, 1, "batchnorm(x, momentum = 0.1, eps = 1e-5): batch normalisation per channel"},
 
 };
 const int sng_std_nlayers = (int)(sizeof sng_std_layers / sizeof sng_std_layers[0]);
