@@ -257,6 +257,33 @@ static int part_rows(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Layo
 
 /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
 
+static const Layout SPLIT1 = {L_SPLIT, 1, 0};
+
+/* conv2d   batch:   x SPLIT(0), filters and bias REPL        -> SPLIT(0)
+ *          feature: x REPL, filters SPLIT(0), bias SPLIT(0)  -> SPLIT(1) (its own output channels) */
+static int part_conv(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Layout *out) {
+  (void)p;
+  for (int i = 0; i < n->nsrc; i++) in[i] = mode == SNG_PART_NONE ? ONE0 : mode == SNG_PART_FEATURE ? SPLIT0 : REPL;
+  if (mode == SNG_PART_NONE) *out = ONE0;
+  else if (mode == SNG_PART_FEATURE) in[0] = REPL, *out = SPLIT1;
+  else in[0] = *out = SPLIT0;
+  return 0;
+}
+
+/* pool: by batch, or by channel under feature (each channel pools alone) */
+static int part_pool(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Layout *out) {
+  (void)p, (void)n;
+  *out = in[0] = mode == SNG_PART_NONE ? ONE0 : mode == SNG_PART_FEATURE ? SPLIT1 : SPLIT0;
+  return 0;
+}
+
+/* reshape keeps the batch: split by batch (feature too: a sample's values move between channels) */
+static int part_reshape(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Layout *out) {
+  (void)p, (void)n;
+  *out = in[0] = mode == SNG_PART_NONE ? ONE0 : SPLIT0;
+  return 0;
+}
+
 /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
 
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
@@ -381,7 +408,8 @@ static bool *deciding_layers(const SngIrGraph *old) {
   for (int i = 0; i < old->nnodes; i++) {
     const SngIrNode *n = old->nodes[i];
     if (n->layer >= 0 && !n->dead &&
-        (n->op == SNG_OP_INPUT || part_fn[n->op] == part_matmul || part_fn[n->op] == part_bias))
+        (n->op == SNG_OP_INPUT || part_fn[n->op] == part_matmul || part_fn[n->op] == part_bias ||
+         part_fn[n->op] == part_conv))
       d[n->layer] = true;
   }
   return d;

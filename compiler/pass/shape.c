@@ -195,6 +195,127 @@ static int shape_rows(SngIrNode *n, SngDiag *d) {
 
 /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
 
+/* reshape(x, dims...): [batch, dims...], one dimension of -1 inferred (flatten: [batch, -1]);
+ * args i[0] = the number of dims after the batch, i[1..3] the dims.  The batch is kept, so
+ * a worker's piece of the batch reshapes alone. */
+static int shape_reshape(SngIrNode *n, SngDiag *d) {
+  SngShape s = n->src[0]->shape, o = {1 + (int)n->attr.args.i[0], {s.d[0]}};
+  char x[64];
+  int64_t rest = s.d[0] ? sng_shape_numel(s) / s.d[0] : 0, known_ = 1, infer = -1;
+  for (int i = 1; i < o.rank; i++) {
+    o.d[i] = n->attr.args.i[i];
+    if (o.d[i] < 0) infer = i;
+    else known_ *= o.d[i];
+  }
+  if (infer >= 0 && known_ > 0 && rest % known_ == 0) o.d[infer] = rest / known_, known_ = rest;
+  if (known_ != rest) {
+    sng_diag_error(d, n->loc, "reshape of %s: %lld values per sample cannot be %s", sh(s, x), (long long)rest,
+                   infer >= 0 ? "split that way" : "reshaped to that size");
+    return -1;
+  }
+  n->shape = o;
+  return 0;
+}
+
+/* The output size of a window of k with stride st over n padded by p each side; <= 0 if the
+ * window does not fit. */
+static int64_t window_out(int64_t n, int64_t k, int64_t st, int64_t p) {
+  return n + 2 * p < k ? 0 : (n + 2 * p - k) / st + 1;
+}
+
+/* conv2d and pool: x is [N, C, H, W] and the window fits the padded image */
+static int window_check(SngIrNode *n, const char *what, SngDiag *d, int64_t *oh, int64_t *ow) {
+  SngShape s = n->src[0]->shape;
+  const int64_t *a = n->attr.args.i;
+  char x[64];
+  if (s.rank != 4) {
+    sng_diag_error(d, n->loc, "%s wants [batch, channels, height, width]; got %s", what, sh(s, x));
+    return -1;
+  }
+  *oh = window_out(s.d[2], a[0], a[2], a[4]), *ow = window_out(s.d[3], a[1], a[3], a[5]);
+  if (*oh <= 0 || *ow <= 0) {
+    sng_diag_error(d, n->loc, "%s: the kernel %lldx%lld is larger than the padded input %lldx%lld (%s, pad %lldx%lld)",
+                   what, (long long)a[0], (long long)a[1], (long long)(s.d[2] + 2 * a[4]),
+                   (long long)(s.d[3] + 2 * a[5]), sh(s, x), (long long)a[4], (long long)a[5]);
+    return -1;
+  }
+  return 0;
+}
+
+/* conv2d(x [N,C,H,W], w [F, C*kh*kw] (C*kh*kw filled here), b [F]?) -> [N, F, OH, OW] */
+static int shape_conv(SngIrNode *n, SngDiag *d) {
+  SngIrNode *x = n->src[0], *w = n->src[1];
+  const int64_t *a = n->attr.args.i;
+  int64_t oh, ow;
+  char s1[64], s2[64];
+  if (window_check(n, "conv2d", d, &oh, &ow)) return -1;
+  int64_t ckk = x->shape.d[1] * a[0] * a[1];
+  if (w->op == SNG_OP_PARAM && w->shape.rank == 2 && w->shape.d[1] == 0) w->shape.d[1] = ckk;
+  if (w->shape.rank != 2 || w->shape.d[1] != ckk) {
+    sng_diag_error(d, n->loc, "conv2d: filters %s do not fit %s with a %lldx%lld kernel (want [filters, %lld])",
+                   sh(w->shape, s1), sh(x->shape, s2), (long long)a[0], (long long)a[1], (long long)ckk);
+    return -1;
+  }
+  if (ckk > SNG_MAX_GEMM_DIM || oh * ow > SNG_MAX_GEMM_DIM) {
+    sng_diag_error(d, n->loc, "conv2d: a matrix dimension of %s is larger than %lld (BLAS's int)", sh(x->shape, s1),
+                   (long long)SNG_MAX_GEMM_DIM);
+    return -1;
+  }
+  if (w->op == SNG_OP_PARAM && w->name && fits(w->shape, n->loc, w->name, d)) return -1;
+  int64_t f = w->shape.d[0];
+  if (n->nsrc == 3 && (n->src[2]->shape.rank != 1 || n->src[2]->shape.d[0] != f)) {
+    sng_diag_error(d, n->loc, "conv2d: bias %s does not match %lld filters", sh(n->src[2]->shape, s1), (long long)f);
+    return -1;
+  }
+  if (!w->fan_in) { /* the whole net's weight (a worker's piece has them from it) */
+    fans(w, ckk, f * a[0] * a[1]);
+    if (n->nsrc == 3) fans(n->src[2], ckk, f * a[0] * a[1]);
+  }
+  n->shape = (SngShape){4, {x->shape.d[0], f, oh, ow}};
+  return 0;
+}
+
+/* conv2d's input gradient (dy [N,F,OH,OW], w [F, C*kh*kw]) -> [N, C, H, W]; H, W in args i[6..7] */
+static int shape_conv_dx(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  const int64_t *a = n->attr.args.i;
+  SngShape dy = n->src[0]->shape, w = n->src[1]->shape;
+  n->shape = (SngShape){4, {dy.d[0], w.d[1] / (a[0] * a[1]), a[6], a[7]}};
+  return 0;
+}
+
+/* conv2d's filter gradient (x [N,C,H,W], dy [N,F,OH,OW]) -> [F, C*kh*kw] */
+static int shape_conv_dw(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  const int64_t *a = n->attr.args.i;
+  SngShape x = n->src[0]->shape, dy = n->src[1]->shape;
+  n->shape = sng_shape2(dy.d[1], x.d[1] * a[0] * a[1]);
+  return 0;
+}
+
+/* the sum of dy [N, C, ...] per channel -> [C] (a per-channel bias's gradient) */
+static int shape_chan_sum(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  n->shape = sng_shape1(n->src[0]->shape.d[1]);
+  return 0;
+}
+
+/* pool(x [N,C,H,W]) -> [N, C, OH, OW] (floor, as PyTorch's ceil_mode = False) */
+static int shape_pool(SngIrNode *n, SngDiag *d) {
+  int64_t oh, ow;
+  if (window_check(n, "pool", d, &oh, &ow)) return -1;
+  SngShape s = n->src[0]->shape;
+  n->shape = (SngShape){4, {s.d[0], s.d[1], oh, ow}};
+  return 0;
+}
+
+/* pool's input gradient (dy, x) -> x's shape */
+static int shape_pool_dx(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  n->shape = n->src[1]->shape;
+  return 0;
+}
+
 /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
 
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */

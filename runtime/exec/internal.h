@@ -14,6 +14,17 @@ extern const SngRtKernel sng_rt_kernels[SNG_OP__COUNT];
 void sng_rt_box_copy(float *dst, const int64_t *ddims, const int64_t *dstart, const float *src,
                      const int64_t *sdims, const int64_t *sstart, const int64_t *ext, int rank, int add);
 
+/* conv2d, pool, reshape (conv.c) */
+#define SNG_RT_KERNEL_DECL(name) \
+  void name(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out, const SngPlanTensor *tout)
+SNG_RT_KERNEL_DECL(rt_conv2d);
+SNG_RT_KERNEL_DECL(rt_conv2d_bwd_data);
+SNG_RT_KERNEL_DECL(rt_conv2d_bwd_filter);
+SNG_RT_KERNEL_DECL(rt_chan_sum);
+SNG_RT_KERNEL_DECL(rt_pool);
+SNG_RT_KERNEL_DECL(rt_pool_bwd);
+SNG_RT_KERNEL_DECL(rt_reshape);
+
 /* What a C kernel may know of the run besides its tensors, set by sng_exec_run on the
  * worker's thread: training or tests (ops that differ: dropout, batchnorm), and the seed and
  * step that, with an element's index in the whole batch, fix a dropout mask. */

@@ -12,6 +12,10 @@ int sng_std_build_sxent(SngBuilder *b, const SngExpr *call, SngIrNode **out, int
 int sng_std_build_accuracy(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);  /* loss.c */
 
 /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
+int sng_std_build_conv2d(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);    /* conv.c */
+int sng_std_build_pool(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);      /* conv.c */
+int sng_std_build_reshape(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* conv.c */
+int sng_std_build_flatten(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* conv.c */
 
 /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
 

@@ -18,6 +18,10 @@ const SngLayer sng_std_layers[] = {
   {"softmax_cross_entropy", sng_std_build_sxent, 1, "softmax_cross_entropy(logits, labels): loss"},
   {"accuracy", sng_std_build_accuracy, 1, "accuracy(logits, labels): top-1 accuracy"},
   /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
+  {"conv2d", sng_std_build_conv2d, 1, "conv2d(x, filters, kernel = 3, stride = 1, pad = 0): 2-D convolution over NCHW"},
+  {"pool", sng_std_build_pool, 1, "pool(x, kernel = 2, stride = kernel, pad = 0, mode = max): max or avg pooling"},
+  {"reshape", sng_std_build_reshape, 1, "reshape(x, d1, d2, d3): [batch, d1, ...], one -1 for the rest"},
+  {"flatten", sng_std_build_flatten, 1, "flatten(x): [batch, the rest]"},
 
   /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
 
