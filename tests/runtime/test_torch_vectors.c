@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "../../runtime/exec/internal.h"
+#include "sng_lower.h"
+#include "testutil.h"
 
 enum { MAXT = 24 };
 
@@ -253,4 +255,58 @@ Test(torch_vectors, batchnorm_train_backward_running_and_test) {
   }
   fclose(f);
   cr_expect_gt(n, 0);
+}
+
+/* The running statistics through the whole runtime: a batchnorm net split over 2 workers
+ * (by batch: every worker's share of the sums, added by the stub; by feature: each its
+ * channels' slices) takes one step on PyTorch's batch, and the servers' values of the
+ * running mean and var are PyTorch's after that step. */
+static void running_through_servers(const char *part) {
+  FILE *f = open_vectors("batchnorm.txt");
+  Case c;
+  bool found = false;
+  while (!found && next_case(f, &c)) {
+    if (!(found = !strcmp(c.name, "ncl_m03"))) free_case(&c);
+  }
+  fclose(f);
+  cr_assert(found);
+  Vec *x = get(&c, "x"); /* [5, 4, 6] */
+  char dir[] = "/tmp/sng_bnrun_XXXXXX", text[2048], err[512];
+  cr_assert_not_null(mkdtemp(dir));
+  cr_assert_eq(write_synthetic_idx_rc(dir, "train", 20, 4, 6, 3, 1), 0);
+  snprintf(text, sizeof text,
+           "data d {\n  dir = \"%s\"\n  train = idx(\"train-images.gz\", \"train-labels.gz\")\n  batch = 5\n}\n"
+           "net m(partition = %s) {\n  x, y = input(d)\n  h = batchnorm(reshape(x, 4, 6), momentum = %g, eps = %g)\n"
+           "  l = dense(h, 3)\n  loss softmax_cross_entropy(l, y)\n}\n"
+           "updater sgd(lr = 0.1)\ncluster(workers_per_group = 2)\ntrain m with bp, sgd { steps = 1 }\n",
+           dir, part, c.fargs[1], c.fargs[0]);
+  SngDiag *d = sng_diag_new(stderr, 20);
+  SngPlan *p = sng_compile_string("t.sng", text, d, NULL);
+  sng_diag_free(d);
+  cr_assert_not_null(p);
+  SngGroup *g = sng_group_new(p, err, sizeof err);
+  cr_assert_not_null(g, "%s", err);
+  int im = -1, iv = -1;
+  for (int i = 0; i < p->nparams; i++) {
+    if (!strcmp(p->params[i].name, "batchnorm1.running_mean")) im = i;
+    if (!strcmp(p->params[i].name, "batchnorm1.running_var")) iv = i;
+  }
+  cr_assert(im >= 0 && iv >= 0);
+  memcpy((float *)sng_group_param(g, im), get(&c, "rmean0")->v, 4 * sizeof(float)); /* the servers' values */
+  memcpy((float *)sng_group_param(g, iv), get(&c, "rvar0")->v, 4 * sizeof(float));
+  float y[5] = {0, 1, 2, 1, 0};
+  sng_group_step(g, x->v, y);
+  expect_vec(&c, part, sng_group_param(g, im), get(&c, "rmean"));
+  expect_vec(&c, part, sng_group_param(g, iv), get(&c, "rvar"));
+  sng_group_free(g);
+  sng_plan_free(p);
+  free_case(&c);
+  char cmd[64];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+Test(torch_vectors, batchnorm_running_statistics_through_the_servers) {
+  running_through_servers("batch");
+  running_through_servers("feature");
 }
