@@ -39,7 +39,11 @@ bool sng_shape_eq(SngShape a, SngShape b);
 /* "[64,1000]" into buf; returns buf */
 char *sng_shape_str(SngShape s, char *buf, size_t n);
 
-typedef enum { SNG_PHASE_FWD, SNG_PHASE_BWD, SNG_PHASE_UPD } SngPhase;
+/* When a node runs: forward (training and tests), forward in training only (the plan's FWD_TRAIN:
+ * batchnorm's batch statistics), backward, update.  A new node takes the latest phase of its
+ * sources (sng_ir_node); a node that runs in tests too, though it reads a training-only one,
+ * sets its phase back. */
+typedef enum { SNG_PHASE_FWD, SNG_PHASE_FWDT, SNG_PHASE_BWD, SNG_PHASE_UPD } SngPhase;
 
 typedef struct SngInit {       /* how a parameter is initialised */
   enum { SNG_INIT_AUTO, SNG_INIT_CONSTANT, SNG_INIT_UNIFORM, SNG_INIT_GAUSSIAN } kind;

@@ -20,7 +20,9 @@ typedef struct Lower {
   int *room;           /* per worker: tensors and ops its plan graph has room for */
 } Lower;
 
-static int32_t phase_of(SngPhase ph) { return ph == SNG_PHASE_FWD ? SNG_PHASE_FWD_ALL : SNG_PHASE_BACKWARD; }
+static int32_t phase_of(SngPhase ph) {
+  return ph == SNG_PHASE_FWD ? SNG_PHASE_FWD_ALL : ph == SNG_PHASE_FWDT ? SNG_PHASE_FWD_TRAIN : SNG_PHASE_BACKWARD;
+}
 
 static int32_t tensor_of(Lower *l, SngIrNode *n) {
   if (l->tid[n->id] >= 0) return l->tid[n->id];

@@ -103,6 +103,7 @@ static SngIrNode *place(Part *p, int w, SngOp op, const SngIrNode *like, int nsr
   p->g->cur_layer = like->layer;
   SngIrNode *n = sng_ir_node(p->g, op, like->loc, nsrc, src);
   n->shape = s;
+  n->phase = like->phase; /* a piece, or a connection moving like's data, runs when like does */
   return n;
 }
 

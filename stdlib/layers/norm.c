@@ -93,11 +93,13 @@ int sng_std_build_batchnorm(SngBuilder *b, const SngExpr *call, SngIrNode **out,
   SngIrNode *src[6];
   src[0] = x;
   src[1] = sng_ir_op1(b->g, SNG_OP_BN_STATS, call->loc, x);
+  src[1]->phase = SNG_PHASE_FWDT; /* the batch's statistics: training only (with the bridges that gather them) */
   src[2] = channel_param(b, call->loc, name, "gamma", 1, 1);
   src[3] = channel_param(b, call->loc, name, "beta", 0, 1);
   src[4] = channel_param(b, call->loc, name, "running_mean", 0, 0);
   src[5] = channel_param(b, call->loc, name, "running_var", 1, 0);
   SngIrNode *y = sng_ir_node(b->g, SNG_OP_BATCHNORM, call->loc, 6, src);
+  y->phase = SNG_PHASE_FWD; /* in tests too, with the running statistics */
   y->attr.args.f[0] = eps, y->attr.args.f[1] = momentum;
   out[0] = y;
   return 0;
