@@ -251,6 +251,42 @@ static void grad_sigmoid_xent(Grad *c, SngIrNode *n, SngIrNode *dy) {
 
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 
+static SngIrNode *with_args(Grad *c, SngOp op, SngIrNode *like, int nsrc, SngIrNode **src) {
+  SngIrNode *b = bwd(sng_ir_node(c->g, op, like->loc, nsrc, src));
+  b->attr = like->attr;
+  return b;
+}
+
+/* the same mask (a pure function of the element's place and step) scales dy */
+static void grad_dropout(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  if (n->src[0]->needs_grad) acc(c, n->src[0], with_args(c, SNG_OP_DROPOUT_BWD, n, 1, &dy));
+}
+
+static void grad_lrn(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SngIrNode *s[2] = {dy, n->src[0]};
+  if (n->src[0]->needs_grad) acc(c, n->src[0], with_args(c, SNG_OP_LRN_BWD, n, 2, s));
+}
+
+/* the row sums of x and x^2: dx = dS1 + 2 x dS2 */
+static void grad_bn_stats(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SngIrNode *s[2] = {n->src[0], dy};
+  if (n->src[0]->needs_grad) acc(c, n->src[0], bwd(sng_ir_node(c->g, SNG_OP_BN_STATS_BWD, n->loc, 2, s)));
+}
+
+/* x directly (the statistics held), through the row sums (their gradient goes back to the
+ * rows' owners), gamma, beta; the running statistics get their shares of the batch's sums,
+ * which the servers average in instead of an update (docs/language.md, batchnorm) */
+static void grad_batchnorm(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SngIrNode *s[4] = {dy, n->src[0], n->src[1], n->src[2]};
+  for (int which = 0; which < 6; which++) { /* which: the source n->src[which] it is the gradient of */
+    SngIrNode *x = n->src[which];
+    if (!x->needs_grad) continue;
+    SngIrNode *b = with_args(c, SNG_OP_BN_BWD, n, 4, s);
+    b->attr.args.i[0] = which;
+    acc(c, x, b);
+  }
+}
+
 #define none NULL
 static const GradFn grad_fn[SNG_OP__COUNT] = {
 #define OP(name, nsrc, flags, shape, grad, ...) [SNG_OP_##name] = grad,

@@ -491,6 +491,81 @@ static int shape_top_k(SngIrNode *n, SngDiag *d) {
 
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 
+/* dropout: x's shape.  The mask is drawn per element of the WHOLE tensor: on the whole graph
+ * args.i[4..7) keep its dims 1..3 (args.i[7] = 1 once set, and the pieces copy them); on a
+ * worker's piece args.i[0..4) is the piece's origin, set here after partitioning. */
+static int shape_dropout(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  SngShape s = n->src[0]->shape;
+  if (!n->attr.args.i[7]) {
+    for (int i = 1; i < s.rank; i++) n->attr.args.i[4 + i - 1] = s.d[i];
+    n->attr.args.i[7] = 1;
+  }
+  for (int i = 0; i < SNG_MAX_RANK; i++) n->attr.args.i[i] = n->at[i];
+  n->shape = s;
+  return 0;
+}
+
+/* [batch, channels, ...]: the layouts lrn and batchnorm take */
+static int want_channels(SngIrNode *n, const char *what, SngDiag *d) {
+  char x[64];
+  SngShape s = n->src[0]->shape;
+  if (s.rank >= 2) return 0;
+  sng_diag_error(d, n->loc, "%s() wants [batch, features] or [batch, channels, height, width]; got %s", what,
+                 sh(s, x));
+  return -1;
+}
+
+static int shape_lrn(SngIrNode *n, SngDiag *d) {
+  if (want_channels(n, "lrn", d)) return -1;
+  n->shape = n->src[0]->shape;
+  return 0;
+}
+
+/* x [N, C, ...] -> each row's sums of x and x^2 per channel, [N, 2, C] */
+static int shape_bn_stats(SngIrNode *n, SngDiag *d) {
+  if (want_channels(n, "batchnorm", d)) return -1;
+  SngShape s = n->src[0]->shape;
+  n->shape = (SngShape){3, {s.d[0], 2, s.d[1]}};
+  return 0;
+}
+
+/* (x, stats, gamma, beta, running mean, running var): x's shape; the four parameters are
+ * [channels], filled in here (the user writes no size), and the running statistics learn
+ * their averaging rule: momentum and the count of values of a whole batch's channel, M for
+ * the mean and M - 1 for the (unbiased) variance, as PyTorch */
+static int shape_batchnorm(SngIrNode *n, SngDiag *d) {
+  if (want_channels(n, "batchnorm", d)) return -1;
+  SngShape s = n->src[0]->shape;
+  int64_t c = s.d[1];
+  for (int k = 2; k < 6; k++) {
+    SngIrNode *p = n->src[k];
+    char x[64];
+    if (p->shape.rank == 1 && p->shape.d[0] == 0) p->shape.d[0] = c;
+    if (p->shape.rank != 1 || p->shape.d[0] != c) {
+      sng_diag_error(d, n->loc, "batchnorm(): parameter %s has shape %s, the input %lld channels",
+                     p->name ? p->name : "?", sh(p->shape, x), (long long)c);
+      return -1;
+    }
+  }
+  if (n->src[4]->op == SNG_OP_PARAM && !n->src[4]->attr.param.whole) { /* the whole graph: the whole batch */
+    int64_t m = sng_shape_numel(s) / c;
+    n->src[4]->running[0] = n->src[5]->running[0] = n->attr.args.f[1];
+    n->src[4]->running[1] = (double)m;
+    n->src[5]->running[1] = (double)(m > 1 ? m - 1 : 1);
+  }
+  n->shape = s;
+  return 0;
+}
+
+/* (dy, x, stats, gamma), args.i[0]: 0 dx (x's shape), 1 d stats (the stats' shape), 2..5 per channel */
+static int shape_bn_bwd(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  int64_t which = n->attr.args.i[0];
+  n->shape = which == 0 ? n->src[1]->shape : which == 1 ? n->src[2]->shape : sng_shape1(n->src[1]->shape.d[1]);
+  return 0;
+}
+
 #define none NULL
 static const ShapeFn shape_fn[SNG_OP__COUNT] = {
 #define OP(name, nsrc, flags, shape, ...) [SNG_OP_##name] = shape,

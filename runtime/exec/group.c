@@ -108,13 +108,25 @@ static void bridge(void *ctx, const SngPlanOp *op, float *data, int64_t bytes) {
 
 double sng_group_lr(const SngPlanUpdater *u, int64_t step) { return sng_upd_lr(u, step); }
 
-/* Slice s's update with gradient grad at the message's version (the step it belongs to). */
+/* A running statistic is not trained: its share is the batch's sum, and the value follows
+ * PyTorch's running average (docs/language.md, batchnorm). */
+static void running_update(float *v, const float *share, int64_t n, const SngPlanParam *pp) {
+  double m = pp->running, div = pp->running_div > 0 ? pp->running_div : 1;
+  for (int64_t i = 0; i < n; i++) v[i] = (float)((1 - m) * v[i] + m * (share[i] / div));
+}
+
+/* Slice s's update with gradient grad at the message's version (the step it belongs to);
+ * batchnorm's running statistics take their running average instead. */
 static void apply(GServer *sv, int s, const float *grad, int64_t version, double grad_scale) {
   SngGroup *g = sv->grp;
   const SngPlan *p = g->p;
   const SngPlanSlice *sl = &p->slices[s];
   GParam *q = &g->par[sl->param];
   float scalars[SNG_UPD_NSCALARS], *bufs[2 + SNG_UPD_MAX_STATE];
+  if (p->params[sl->param].running > 0) {
+    running_update(q->value + sl->offset, grad, sl->len, &p->params[sl->param]);
+    return;
+  }
   sng_upd_scalars(&p->updater, &p->params[sl->param], version - 1, grad_scale, scalars);
   double t0 = g->profile ? sng_now() : 0;
   if (g->shared) sng_shared_update(g->shared, g, s, grad, scalars); /* downpour: groups.c */
@@ -153,6 +165,7 @@ static void hold(GServer *sv, const SngMsg *m, const float *grad) {
   double part = 0;
   for (int k = 0; k < sv->npend; k++) {
     const float *x = sv->pend_grad[k];
+    if (g->p->params[g->p->slices[sv->pend[k]].param].running > 0) continue; /* not a gradient */
     for (int64_t j = 0, n = g->p->slices[sv->pend[k]].len; j < n; j++) part += (double)x[j] * x[j];
   }
   double scale = sng_upd_clip_scale(&g->p->updater, norm_exchange(g, part));
@@ -202,6 +215,7 @@ static void fill_inputs(GWorker *w) {
 static void worker_step(GWorker *w) {
   SngGroup *g = w->grp;
   fill_inputs(w);
+  sng_exec_set_step(w->exec, g->step);
   if (g->mode == MODE_TRAIN) {
     pthread_mutex_lock(&w->mu);
     w->pending = w->nheld;

@@ -32,4 +32,28 @@ int sng_rt_conv_dnnl_bwd_data(const SngPlanOp *op, float *const *in, const SngPl
 int sng_rt_conv_dnnl_bwd_weights(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                                  const SngPlanTensor *tout);
 
+/* What a C kernel may know of the run besides its tensors, set by sng_exec_run on the
+ * worker's thread: training or tests (ops that differ: dropout, batchnorm), and the seed and
+ * step that, with an element's index in the whole batch, fix a dropout mask. */
+typedef struct SngRtCtx { int train; uint64_t seed; int64_t step; } SngRtCtx;
+extern _Thread_local SngRtCtx sng_rt_ctx;
+
+/* normalisation and dropout (runtime/exec/norm.c) */
+void sng_rt_dropout(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                    const SngPlanTensor *tout);
+void sng_rt_dropout_bwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                        const SngPlanTensor *tout);
+void sng_rt_lrn(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                const SngPlanTensor *tout);
+void sng_rt_lrn_bwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                    const SngPlanTensor *tout);
+void sng_rt_bn_stats(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                     const SngPlanTensor *tout);
+void sng_rt_bn_stats_bwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                         const SngPlanTensor *tout);
+void sng_rt_batchnorm(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                      const SngPlanTensor *tout);
+void sng_rt_bn_bwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                   const SngPlanTensor *tout);
+
 #endif

@@ -34,6 +34,9 @@ int sng_exec_piece_is_whole(const SngPlan *p, const SngPlanTensor *t);
 typedef void (*SngCommFn)(void *ctx, const SngPlanOp *op, float *data, int64_t bytes);
 void sng_exec_set_comm(SngExec *e, SngCommFn fn, void *ctx);
 void sng_exec_free(SngExec *e);
+/* The training step the next runs belong to (0 until set): with the plan's seed it fixes
+ * every random draw of the ops (dropout's mask), so a resumed run repeats them. */
+void sng_exec_set_step(SngExec *e, int64_t step);
 /* Runs the ops of the phase; after the last op that touches parameter i (its gradient is
  * final and its value no longer read), calls on_param(ctx, i). */
 void sng_exec_run(SngExec *e, int phase, void (*on_param)(void *ctx, int param), void *ctx);

@@ -393,6 +393,64 @@ static int top_k(const OpCtx *x) {
   return accuracy(x);
 }
 
+/* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout): their rules ---- */
+
+/* every input and the output have the same number of elements (dropout, lrn: elementwise
+ * in shape; the lrn window stays inside a row's channels) */
+static int norm_same(const OpCtx *x) {
+  for (int k = 0; k < x->o->nin; k++)
+    if (want_numel(x, k, numel(out_t(x)), "an op of one shape")) return SNG_EFORMAT;
+  return SNG_OK;
+}
+
+static int norm_lrn(const OpCtx *x) {
+  if (x->o->iattr[0] < 1)
+    return sng_plan_bad(x->c, "%s: lrn window size iattr[0] is %lld (must be >= 1)", at(x), (long long)x->o->iattr[0]);
+  return want_rank(x, x->o->nin - 1, 2, -1) || norm_same(x);
+}
+
+/* The row sums [N, 2, C] in input k match x [N, C, ...] (rows: all of the batch's or x's own). */
+static int bn_sums(const OpCtx *x, int k, const SngPlanTensor *t, int own_rows) {
+  const SngPlanTensor *s = k < 0 ? out_t(x) : in_t(x, k);
+  char b[160];
+  if (s->rank != 3 || s->dims[1] != 2 || s->dims[2] != t->dims[1] || (own_rows && s->dims[0] != t->dims[0]))
+    return sng_plan_bad(x->c, "%s: %s is not the row sums [%s, 2, %lld] of a batch of %lld channels", at(x),
+                        tname(x, b, sizeof b, k), own_rows ? "rows" : "batch", (long long)t->dims[1],
+                        (long long)t->dims[1]);
+  return SNG_OK;
+}
+
+/* BN_STATS (x) -> [N, 2, C]; BN_STATS_BWD (x, d sums) -> x's shape */
+static int norm_bn_stats(const OpCtx *x) {
+  const SngPlanTensor *t = in_t(x, 0);
+  if (want_rank(x, 0, 2, -1)) return SNG_EFORMAT;
+  if (x->o->nin == 1) return bn_sums(x, -1, t, 1);
+  return bn_sums(x, 1, t, 1) || want_numel(x, -1, numel(t), "the gradient of its input");
+}
+
+/* BATCHNORM (x, sums, gamma, beta, mean, var) -> x's shape;
+ * BN_BWD (dy, x, sums, gamma) -> iattr[0]: 0 x's shape, 1 the sums', 2..5 [C] */
+static int norm_batchnorm(const OpCtx *x) {
+  int bwd = x->o->op == SNG_OP_BN_BWD, xi = bwd ? 1 : 0;
+  int64_t which = bwd ? x->o->iattr[0] : 0;
+  if (which < 0 || which > 5)
+    return sng_plan_bad(x->c, "%s: BN_BWD iattr[0] is %lld (0..5)", at(x), (long long)which);
+  if (want_rank(x, xi, 2, -1)) return SNG_EFORMAT;
+  const SngPlanTensor *t = in_t(x, xi);
+  int64_t c = t->dims[1];
+  if (bn_sums(x, xi + 1, t, 0)) return SNG_EFORMAT;
+  for (int k = xi + 2; k < x->o->nin; k++)
+    if (want_numel(x, k, c, "one value per channel")) return SNG_EFORMAT;
+  if (bwd && want_numel(x, 0, numel(t), "the gradient of its output")) return SNG_EFORMAT;
+  if (which == 1) {
+    const SngPlanTensor *s = in_t(x, 2), *o = out_t(x);
+    if (o->rank != 3 || o->dims[0] != s->dims[0] || o->dims[1] != 2 || o->dims[2] != s->dims[2])
+      return sng_plan_bad(x->c, "%s: the gradient of the row sums has another shape than they", at(x));
+    return SNG_OK;
+  }
+  return want_numel(x, -1, which >= 2 ? c : numel(t), which >= 2 ? "one value per channel" : "its input's shape");
+}
+
 /* ---------------------------------------------------------------- the table */
 
 typedef struct Rule {
@@ -431,6 +489,14 @@ static const Rule rules[SNG_OP__COUNT] = {
   [SNG_OP_TOP_K] = {2, 1, top_k},
 
   /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
+  [SNG_OP_DROPOUT] = {1, 1, norm_same},
+  [SNG_OP_DROPOUT_BWD] = {1, 1, norm_same},
+  [SNG_OP_LRN] = {1, 1, norm_lrn},
+  [SNG_OP_LRN_BWD] = {2, 1, norm_lrn},
+  [SNG_OP_BN_STATS] = {1, 1, norm_bn_stats},
+  [SNG_OP_BN_STATS_BWD] = {2, 1, norm_bn_stats},
+  [SNG_OP_BATCHNORM] = {6, 1, norm_batchnorm},
+  [SNG_OP_BN_BWD] = {4, 1, norm_batchnorm},
 };
 
 /* The arena bytes of tensor t, or false for a PARAM tensor (it lives in parameter memory). */

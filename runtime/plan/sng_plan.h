@@ -28,7 +28,7 @@
 #include "sng_core.h"
 
 #define SNG_PLAN_MAGIC "SNGPLAN"   /* 8 bytes with the NUL */
-#define SNG_PLAN_VERSION 3u
+#define SNG_PLAN_VERSION 4u
 #define SNG_PLAN_ALIGN 64          /* arena offsets are multiples of this (the JIT's loads assume it) */
 #define SNG_PLAN_MAX_SCALARS 16    /* runtime scalars a kernel may take */
 
@@ -112,6 +112,9 @@ typedef struct SngPlanParam {  /* a whole parameter (workers hold pieces, server
   int32_t init;                /* SngPlanInitKind */
   double init_a, init_b;       /* constant a | uniform [a,b] | gaussian mean a, std b */
   double lr_mult, wd_mult;
+  double running;              /* running statistics (batchnorm's mean and var): momentum; 0: trained by the updater */
+  double running_div;          /* running: the summed share / running_div is the batch's statistic; the servers
+                                  keep value = (1 - running) value + running * share / running_div */
 } SngPlanParam;
 
 typedef struct SngPlanSlice {  /* a contiguous range of a parameter, owned by one server */

@@ -38,5 +38,8 @@ int sng_std_build_gru(SngBuilder *b, const SngExpr *call, SngIrNode **out, int n
 int sng_std_build_lstm(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);      /* rnn.c */
 
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
+int sng_std_build_dropout(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* norm.c */
+int sng_std_build_lrn(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);       /* norm.c */
+int sng_std_build_batchnorm(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout); /* norm.c */
 
 #endif

@@ -81,6 +81,14 @@ const SngLayer sng_std_layers[] = {
    "batch: the samples; feature: every gate's units, x, h and c whole on every worker"},
 
   /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
+  {"dropout", sng_std_build_dropout, 1, "dropout(x, ratio = 0.5): inverted dropout in training, identity in tests", "x, ratio = 0.5",
+   "x -> the same shape", "follows its input (batch and feature both split it)"},
+  {"lrn", sng_std_build_lrn, 1, "lrn(x, size = 5, alpha = 1e-4, beta = 0.75, k = 1): local response norm across channels",
+   "x, size = 5, alpha = 1e-4, beta = 0.75, k = 1", "x [N, C, ...] -> the same shape",
+   "batch: rows only (feature on the call is an error: a channel needs its neighbours)"},
+  {"batchnorm", sng_std_build_batchnorm, 1, "batchnorm(x, momentum = 0.1, eps = 1e-5): batch normalisation per channel", "x, momentum = 0.1, eps = 1e-5",
+   "x [N, C, ...] -> the same shape; gamma, beta, running_mean, running_var [C]",
+   "batch: rows, the whole batch's statistics gathered to every worker; feature: the channels"},
 
 };
 const int sng_std_nlayers = (int)(sizeof sng_std_layers / sizeof sng_std_layers[0]);
