@@ -139,6 +139,33 @@ static LLVMValueRef emit_tanh(LLVMBuilderRef b, LLVMValueRef *x) {
   return calln(b, "llvm.copysign", args, 2);
 }
 
+/* leaky_relu(x, slope) = x > 0 ? x : slope x, the compare unordered as relu's: NaN gives NaN */
+static LLVMValueRef emit_leaky_relu(LLVMBuilderRef b, LLVMValueRef *x) {
+  LLVMValueRef pos = LLVMBuildFCmp(b, LLVMRealUGT, x[0], fconst(x[0], 0.0), "pos");
+  return LLVMBuildSelect(b, pos, x[0], LLVMBuildFMul(b, x[0], x[1], ""), "leaky_relu");
+}
+
+/* Sources (dy, x, slope): x > 0 ? dy : slope dy; a NaN in dy or x gives NaN (as relu_bwd) */
+static LLVMValueRef emit_leaky_relu_bwd(LLVMBuilderRef b, LLVMValueRef *x) {
+  LLVMValueRef pos = LLVMBuildFCmp(b, LLVMRealOGT, x[1], fconst(x[0], 0.0), "pos");
+  LLVMValueRef g = LLVMBuildSelect(b, pos, x[0], LLVMBuildFMul(b, x[0], x[2], ""), "");
+  LLVMValueRef nan = LLVMBuildFCmp(b, LLVMRealUNO, x[0], x[1], "nan");
+  return LLVMBuildSelect(b, nan, LLVMBuildFAdd(b, x[0], x[1], ""), g, "leaky_relu_bwd");
+}
+
+/* softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): exp never overflows.  log1p(u)
+ * is log(w) u / (w - 1) with w = 1 + u (exact where w rounds to 1: then it is u), so
+ * softplus(-30) keeps its digits.  max is relu's unordered select: NaN gives NaN. */
+static LLVMValueRef emit_softplus(LLVMBuilderRef b, LLVMValueRef *x) {
+  LLVMValueRef one = fconst(x[0], 1.0);
+  LLVMValueRef m = emit_relu(b, x);
+  LLVMValueRef u = call1(b, "llvm.exp", LLVMBuildFNeg(b, call1(b, "llvm.fabs", x[0]), ""));
+  LLVMValueRef w = LLVMBuildFAdd(b, one, u, "");
+  LLVMValueRef lg = LLVMBuildFDiv(b, LLVMBuildFMul(b, call1(b, "llvm.log", w), u, ""), LLVMBuildFSub(b, w, one, ""), "");
+  LLVMValueRef l = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOEQ, w, one, ""), u, lg, "");
+  return LLVMBuildFAdd(b, m, l, "softplus");
+}
+
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 
 #define none NULL

@@ -170,6 +170,85 @@ static void grad_tanh(Grad *c, SngIrNode *n, SngIrNode *dy) {
   acc(c, n->src[0], op2(c, SNG_OP_MUL, n, dy, d));
 }
 
+/* leaky_relu(x, slope): dx = x > 0 ? dy : slope dy, one fused op on (dy, x, slope) */
+static void grad_leaky_relu(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SngIrNode *src[3] = {dy, n->src[0], n->src[1]};
+  acc(c, n->src[0], bwd(sng_ir_node(c->g, SNG_OP_LEAKY_RELU_BWD, n->loc, 3, src)));
+}
+
+/* d softplus = dy sigmoid(x) */
+static void grad_softplus(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  acc(c, n->src[0], op2(c, SNG_OP_MUL, n, dy, bwd(sng_ir_op1(c->g, SNG_OP_SIGMOID, n->loc, n->src[0]))));
+}
+
+/* softmax: dx = y (dy - sum_j dy_j y_j) per row, one C kernel on (dy, y) */
+static void grad_softmax(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  acc(c, n->src[0], op2(c, SNG_OP_SOFTMAX_BWD, n, dy, n));
+}
+
+/* concat(a, b, ..., dim): each source's gradient is its slice of dy (the connection ops') */
+static void grad_concat_dim(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  int dim = (int)n->attr.args.i[0];
+  int64_t at = 0;
+  for (int i = 0; i < n->nsrc; i++) {
+    SngIrNode *x = n->src[i];
+    if (x->needs_grad) {
+      SngIrNode *s = bwd(sng_ir_op1(c->g, SNG_OP_SLICE, n->loc, dy));
+      s->shape = x->shape;
+      s->attr.slice.start[dim] = at;
+      acc(c, x, s);
+    }
+    at += x->shape.d[dim];
+  }
+}
+
+/* slice(x, start, size, dim): dy padded back with zeros into x's shape */
+static void grad_slice_dim(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SngIrNode *x = n->src[0];
+  if (!x->needs_grad) return;
+  SngIrNode *p = bwd(sng_ir_op1(c->g, SNG_OP_PAD, n->loc, dy));
+  p->shape = x->shape;
+  p->attr.slice.start[n->attr.args.i[0]] = n->attr.args.i[1];
+  acc(c, x, p);
+}
+
+/* embed(ids, table): the table's gradient scatters dy's rows into a zero [vocab, dim] (rows
+ * of ids that occur twice add up); ids get none */
+static void grad_embed(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SngIrNode *w = n->src[1];
+  if (!w->needs_grad) return;
+  SngIrNode *g = op2(c, SNG_OP_EMBED_BWD, n, dy, n->src[0]);
+  g->shape = w->shape;
+  acc(c, w, g);
+}
+
+/* The losses' seeds, as elementwise ops that fuse into one kernel: `scale` is 1 / the whole
+ * batch, as for softmax_cross_entropy. */
+static double loss_scale(const SngIrNode *n) {
+  return 1.0 / (double)(n->attr.loss.rows ? n->attr.loss.rows : n->shape.d[0]);
+}
+
+/* euclidean_loss(x, t) = sum_j (x - t)^2 per row: dx = 2 (x - t) / B, dt = -dx */
+static void grad_euclidean(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SNG_ASSERT(!dy);
+  SngIrNode *d = op2(c, SNG_OP_SUB, n, n->src[0], n->src[1]);
+  double s = 2 * loss_scale(n);
+  if (n->src[0]->needs_grad) acc(c, n->src[0], op2(c, SNG_OP_MUL, n, d, konst(c, n, s)));
+  if (n->src[1]->needs_grad) acc(c, n->src[1], op2(c, SNG_OP_MUL, n, d, konst(c, n, -s)));
+}
+
+/* sigmoid_cross_entropy(x, t): dx = (sigmoid(x) - t) / B, dt = -x / B */
+static void grad_sigmoid_xent(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SNG_ASSERT(!dy);
+  SngIrNode *x = n->src[0], *t = n->src[1];
+  double s = loss_scale(n);
+  if (x->needs_grad) {
+    SngIrNode *p = bwd(sng_ir_op1(c->g, SNG_OP_SIGMOID, n->loc, x));
+    acc(c, x, op2(c, SNG_OP_MUL, n, op2(c, SNG_OP_SUB, n, p, t), konst(c, n, s)));
+  }
+  if (t->needs_grad) acc(c, t, op2(c, SNG_OP_MUL, n, x, konst(c, n, -s)));
+}
+
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 
 #define none NULL

@@ -286,6 +286,32 @@ static int part_reshape(Part *p, const SngIrNode *n, SngPart mode, Layout *in, L
 
 /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
 
+/* softmax, concat, slice, split, one_hot: by rows (every row is computed whole).  A net's
+ * feature means batch here; feature written on the call is an error. */
+static int part_batch(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Layout *out) {
+  const SngIrLayer *ly = n->layer >= 0 ? &p->old->layers[n->layer] : NULL;
+  if (mode == SNG_PART_FEATURE && ly && ly->explicit_part) {
+    if (p->d) {
+      sng_diag_error(p->d, ly->loc, "%s cannot split by feature: it splits by rows only", ly->name);
+      sng_diag_hint(p->d, "use partition = batch or none on it");
+    }
+    return -1;
+  }
+  *out = mode == SNG_PART_NONE ? ONE0 : SPLIT0;
+  for (int i = 0; i < n->nsrc; i++) in[i] = *out;
+  return 0;
+}
+
+/* embed(ids, table): batch: ids by rows, the table replicated; feature: every worker has all
+ * ids and its own columns of the table, and gives its columns of the output */
+static int part_embed(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Layout *out) {
+  (void)p;
+  if (mode == SNG_PART_NONE) in[0] = in[1] = *out = ONE0;
+  else if (mode == SNG_PART_FEATURE) in[0] = REPL, in[1] = (Layout){L_SPLIT, 1, 0}, *out = (Layout){L_SPLIT, n->shape.rank - 1, 0};
+  else in[0] = *out = SPLIT0, in[1] = REPL;
+  return 0;
+}
+
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 
 #define none NULL

@@ -418,7 +418,7 @@ static int eval_call(SngLayerCtx *c, const SngExpr *e, SngIrNode **out, int nout
   }
   const SngLayer *l = sng_std_layer_find(e->str);
   if (!l) return unknown_layer(c, e);
-  if (l->nout != nout) {
+  if (l->nout >= 0 && l->nout != nout) { /* -1: one tensor per name assigned (split) */
     sng_diag_error(c->d, e->loc, "%s() gives %d tensor%s, but %d name%s assigned", l->name, l->nout,
                    l->nout == 1 ? "" : "s", nout, nout == 1 ? " is" : "s are");
     return -1;

@@ -344,6 +344,151 @@ static int shape_pool_dx(SngIrNode *n, SngDiag *d) {
 
 /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
 
+/* softmax(x): x's shape, rank >= 2 (the rows are the batch, the classes the last dimension) */
+static int shape_softmax(SngIrNode *n, SngDiag *d) {
+  char a[64];
+  if (n->src[0]->shape.rank < 2) {
+    sng_diag_error(d, n->loc, "softmax wants [batch, ..., classes]; got %s", sh(n->src[0]->shape, a));
+    return -1;
+  }
+  n->shape = n->src[0]->shape;
+  return 0;
+}
+
+/* concat(a, b, ..., dim = args.i[0]): same rank, the same sizes but along dim */
+static int shape_concat_dim(SngIrNode *n, SngDiag *d) {
+  int dim = (int)n->attr.args.i[0];
+  SngShape s = n->src[0]->shape;
+  char a[64], b[64];
+  if (dim >= s.rank) {
+    sng_diag_error(d, n->loc, "concat along dimension %d of %s, which has rank %d", dim, sh(s, a), s.rank);
+    return -1;
+  }
+  for (int i = 1; i < n->nsrc; i++) {
+    SngShape t = n->src[i]->shape;
+    bool ok = t.rank == s.rank;
+    for (int j = 0; ok && j < s.rank; j++) ok = j == dim || t.d[j] == s.d[j];
+    if (!ok) {
+      sng_diag_error(d, n->loc, "concat along dimension %d: tensor %d is %s, tensor 1 is %s; all sizes but "
+                     "dimension %d must agree", dim, i + 1, sh(t, a), sh(n->src[0]->shape, b), dim);
+      return -1;
+    }
+    s.d[dim] += t.d[dim];
+  }
+  n->shape = s;
+  return 0;
+}
+
+/* slice/split: args i = {dim, start, size, parts, index}; with parts > 0 (split) start and
+ * size are piece `index` of `parts` equal pieces (the first d % parts one larger) */
+static int shape_slice_dim(SngIrNode *n, SngDiag *d) {
+  int64_t *a = n->attr.args.i;
+  SngShape s = n->src[0]->shape;
+  char x[64];
+  int dim = (int)a[0];
+  if (dim >= s.rank) {
+    sng_diag_error(d, n->loc, "%s along dimension %d of %s, which has rank %d", a[3] ? "split" : "slice", dim,
+                   sh(s, x), s.rank);
+    return -1;
+  }
+  int64_t len = s.d[dim];
+  if (a[3]) {
+    if (a[3] > len) {
+      sng_diag_error(d, n->loc, "split of %s into %lld pieces along dimension %d, which has only %lld", sh(s, x),
+                     (long long)a[3], dim, (long long)len);
+      return -1;
+    }
+    int64_t q = len / a[3], r = len % a[3];
+    a[1] = q * a[4] + (a[4] < r ? a[4] : r), a[2] = q + (a[4] < r);
+  } else if (a[1] + a[2] > len) {
+    sng_diag_error(d, n->loc, "slice [%lld, %lld) of dimension %d of %s: past its size %lld", (long long)a[1],
+                   (long long)(a[1] + a[2]), dim, sh(s, x), (long long)len);
+    return -1;
+  }
+  s.d[dim] = a[2];
+  n->shape = s;
+  return 0;
+}
+
+/* embed(ids [batch] or [batch, T], table [vocab, dim]) -> [batch, (T,) dim] */
+static int shape_embed(SngIrNode *n, SngDiag *d) {
+  SngShape ids = n->src[0]->shape, w = n->src[1]->shape;
+  char a[64];
+  if (ids.rank < 1 || ids.rank > 2) {
+    sng_diag_error(d, n->loc, "embed wants ids of shape [batch] or [batch, T]; got %s", sh(ids, a));
+    return -1;
+  }
+  SNG_ASSERT(w.rank == 2);
+  fans(n->src[1], w.d[1], w.d[1]);
+  n->shape = ids;
+  n->shape.d[n->shape.rank++] = w.d[1];
+  return 0;
+}
+
+/* set when the node was made (the embedding's gradient: the table's shape) */
+static int shape_made(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  SNG_ASSERT(n->shape.rank > 0);
+  return 0;
+}
+
+/* one_hot(ids, classes = args.i[0]): ids [batch] or [batch, T] -> [..., classes] */
+static int shape_one_hot(SngIrNode *n, SngDiag *d) {
+  SngShape s = n->src[0]->shape;
+  char a[64];
+  if (s.rank < 1 || s.rank > 2) {
+    sng_diag_error(d, n->loc, "one_hot wants ids of shape [batch] or [batch, T]; got %s", sh(s, a));
+    return -1;
+  }
+  s.d[s.rank++] = n->attr.args.i[0];
+  n->shape = s;
+  return 0;
+}
+
+/* euclidean_loss, sigmoid_cross_entropy: (prediction, target) of one shape -> one value per row */
+static int shape_pair_rows(SngIrNode *n, SngDiag *d) {
+  SngShape x = n->src[0]->shape, t = n->src[1]->shape;
+  char a[64], b[64];
+  const char *what = n->op == SNG_OP_EUCLIDEAN_LOSS ? "euclidean_loss" : "sigmoid_cross_entropy";
+  if (x.rank < 1 || !sng_shape_eq(x, t)) {
+    sng_diag_error(d, n->loc, "%s of %s and %s: the prediction and the target must have one shape", what, sh(x, a),
+                   sh(t, b));
+    if (t.rank == 1 && x.rank == 2) sng_diag_hint(d, "for labels, compare with one_hot(labels, %lld)", (long long)x.d[1]);
+    return -1;
+  }
+  n->shape = sng_shape1(x.d[0]);
+  return 0;
+}
+
+/* accuracy(logits, labels, k): as top-1, and k at most the class count */
+static int shape_top_k(SngIrNode *n, SngDiag *d) {
+  SngIrNode *x = n->src[0], *y = n->src[1];
+  char a[64];
+  bool labels = y->op == SNG_OP_INPUT && y->attr.input.slot == 1;
+  if (!labels && !sng_op_has(y->op, OPF_CONN)) {
+    sng_diag_error(d, n->loc, "accuracy wants labels from input() as its second argument");
+    return -1;
+  }
+  if (x->shape.rank != 2 || x->shape.d[0] != y->shape.d[0]) {
+    sng_diag_error(d, n->loc, "accuracy wants logits [batch, classes] = [%lld, classes]; got %s",
+                   (long long)y->shape.d[0], sh(x->shape, a));
+    return -1;
+  }
+  int64_t classes = labels ? y->attr.input.classes : x->shape.d[1];
+  if (x->shape.d[1] != classes) {
+    sng_diag_error(d, n->loc, "accuracy gets %lld scores per sample, but the labels have %lld classes",
+                   (long long)x->shape.d[1], (long long)classes);
+    return -1;
+  }
+  if (n->attr.args.i[0] > classes) {
+    sng_diag_error(d, n->loc, "accuracy with k = %lld of %lld classes: every sample would count",
+                   (long long)n->attr.args.i[0], (long long)classes);
+    return -1;
+  }
+  n->shape = sng_shape1(x->shape.d[0]);
+  return 0;
+}
+
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 
 #define none NULL

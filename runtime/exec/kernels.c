@@ -105,6 +105,132 @@ static void rt_concat(const SngPlanOp *op, float *const *in, const SngPlanTensor
 
 /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
 
+/* A float id (a class or a word index) as a row in [0, n), or -1 if it is NaN, negative or
+ * too large: such an id selects nothing and never reads or writes out of bounds. */
+static int64_t row_of(float id, int64_t n) {
+  return id >= 0 && id < (float)n && (int64_t)id < n ? (int64_t)id : -1;
+}
+
+/* softmax over the last dimension: y = exp(x - max) / sum; a row with a NaN is all NaN */
+static void rt_softmax(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                       const SngPlanTensor *tout) {
+  (void)op, (void)tout;
+  int64_t c = tin[0]->dims[tin[0]->rank - 1], r = numel(tin[0]) / c;
+  for (int64_t i = 0; i < r; i++) {
+    const float *x = in[0] + i * c;
+    float *y = out + i * c, m = -INFINITY, s = 0;
+    int nan = 0;
+    for (int64_t j = 0; j < c; j++) nan |= isnan(x[j]), m = x[j] > m ? x[j] : m;
+    for (int64_t j = 0; j < c; j++) s += y[j] = expf(x[j] - m);
+    for (int64_t j = 0; j < c; j++) y[j] = nan ? NAN : y[j] / s;
+  }
+}
+
+/* (dy, y): dx = y (dy - sum_j dy_j y_j) per row */
+static void rt_softmax_bwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                           const SngPlanTensor *tout) {
+  (void)op, (void)tout;
+  int64_t c = tin[0]->dims[tin[0]->rank - 1], r = numel(tin[0]) / c;
+  for (int64_t i = 0; i < r; i++) {
+    const float *dy = in[0] + i * c, *y = in[1] + i * c;
+    float dot = 0;
+    for (int64_t j = 0; j < c; j++) dot += dy[j] * y[j];
+    for (int64_t j = 0; j < c; j++) out[i * c + j] = y[j] * (dy[j] - dot);
+  }
+}
+
+/* out = in's box starting at iattr[1] along dimension iattr[0] (slice, split) */
+static void rt_slice_dim(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                         const SngPlanTensor *tout) {
+  int64_t start[4] = {0};
+  start[op->iattr[0]] = op->iattr[1];
+  sng_rt_box_copy(out, tout->dims, zero4, in[0], tin[0]->dims, start, tout->dims, tout->rank, 0);
+}
+
+/* (ids [n], table [vocab, dim]) -> out [n, dim]: row ids[i] of the table, zeros for a bad id */
+static void rt_embed(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                     const SngPlanTensor *tout) {
+  (void)op, (void)tout;
+  int64_t n = numel(tin[0]), vocab = tin[1]->dims[0], dim = tin[1]->dims[1];
+  for (int64_t i = 0; i < n; i++) {
+    int64_t r = row_of(in[0][i], vocab);
+    if (r < 0) memset(out + i * dim, 0, (size_t)dim * sizeof(float));
+    else memcpy(out + i * dim, in[1] + r * dim, (size_t)dim * sizeof(float));
+  }
+}
+
+/* (dy [n, dim], ids [n]) -> out [vocab, dim]: dy's rows summed into the rows their ids name */
+static void rt_embed_bwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                         const SngPlanTensor *tout) {
+  (void)op;
+  int64_t n = numel(tin[1]), vocab = tout->dims[0], dim = tout->dims[1];
+  memset(out, 0, (size_t)numel(tout) * sizeof(float));
+  for (int64_t i = 0; i < n; i++) {
+    int64_t r = row_of(in[1][i], vocab);
+    if (r < 0) continue;
+    for (int64_t j = 0; j < dim; j++) out[r * dim + j] += in[0][i * dim + j];
+  }
+}
+
+/* ids [n] -> out [n, classes = iattr[0]]: a 1 at each id (none for a bad id) */
+static void rt_one_hot(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                       const SngPlanTensor *tout) {
+  int64_t n = numel(tin[0]), c = op->iattr[0];
+  memset(out, 0, (size_t)numel(tout) * sizeof(float));
+  for (int64_t i = 0; i < n; i++) {
+    int64_t r = row_of(in[0][i], c);
+    if (r >= 0) out[i * c + r] = 1;
+  }
+}
+
+/* out[R] = sum over the row of (x - t)^2 */
+static void rt_euclidean(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                         const SngPlanTensor *tout) {
+  (void)op, (void)tout;
+  int64_t r = tin[0]->dims[0], c = numel(tin[0]) / r;
+  for (int64_t i = 0; i < r; i++) {
+    float s = 0;
+    for (int64_t j = 0; j < c; j++) {
+      float d = in[0][i * c + j] - in[1][i * c + j];
+      s += d * d;
+    }
+    out[i] = s;
+  }
+}
+
+/* out[R] = sum over the row of max(x, 0) - x t + log1p(exp(-|x|)), which is
+ * -t log sigmoid(x) - (1 - t) log(1 - sigmoid(x)) without overflow; NaN stays NaN */
+static void rt_sigmoid_xent(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                            const SngPlanTensor *tout) {
+  (void)op, (void)tout;
+  int64_t r = tin[0]->dims[0], c = numel(tin[0]) / r;
+  for (int64_t i = 0; i < r; i++) {
+    float s = 0;
+    for (int64_t j = 0; j < c; j++) {
+      float x = in[0][i * c + j], t = in[1][i * c + j];
+      s += (x > 0 ? x : 0) - x * t + log1pf(expf(-fabsf(x)));
+    }
+    out[i] = s;
+  }
+}
+
+/* out[R] = 1 if the label's score ranks among the top k = iattr[0] of its row, else 0: fewer
+ * than k scores beat it, a tie beating it when it comes first (as the top-1 accuracy's argmax
+ * picks the first maximum, so k = 1 agrees with it); NaN if the row holds a NaN; 0 for a bad
+ * label */
+static void rt_top_k(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                     const SngPlanTensor *tout) {
+  (void)tout;
+  int64_t r = tin[0]->dims[0], c = numel(tin[0]) / r;
+  for (int64_t i = 0; i < r; i++) {
+    const float *x = in[0] + i * c;
+    int64_t lab = row_of(in[1][i], c), above = 0;
+    int nan = 0;
+    for (int64_t j = 0; j < c; j++) nan |= isnan(x[j]), above += lab >= 0 && (x[j] > x[lab] || (j < lab && x[j] == x[lab]));
+    out[i] = nan ? NAN : (float)(lab >= 0 && above < op->iattr[0]);
+  }
+}
+
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 
 #define none NULL

@@ -324,6 +324,75 @@ static int pool_bwd(const OpCtx *x) {
          want_dim(x, 0, 1, i->dims[1], "the channels");
 }
 
+/* ---- issue 10: activations, tensor ops, losses and metrics (the rules) ---- */
+
+/* Every input k in ks has the element count of input 0 (or the output, k < 0). */
+static int same_numel(const OpCtx *x, int k, const char *why) {
+  return want_numel(x, k, numel(in_t(x, 0)), why);
+}
+
+/* softmax: out = in; softmax_bwd: (dy, y) -> dx, all of one size */
+static int softmax(const OpCtx *x) {
+  if (want_rank(x, 0, 1, -1)) return SNG_EFORMAT;
+  for (int k = 1; k < x->o->nin; k++)
+    if (same_numel(x, k, "softmax's backward over its input")) return SNG_EFORMAT;
+  return same_numel(x, -1, "softmax over its input");
+}
+
+/* out = in's box from iattr[1] along dimension iattr[0]; the other dimensions agree */
+static int slice_dim(const OpCtx *x) {
+  const SngPlanTensor *in = in_t(x, 0), *out = out_t(x);
+  int64_t dim = x->o->iattr[0], start = x->o->iattr[1];
+  if (want_rank(x, 0, 1, out->rank)) return SNG_EFORMAT;
+  if (dim < 0 || dim >= out->rank)
+    return sng_plan_bad(x->c, "%s: slice dimension %lld (the output has rank %d)", at(x), (long long)dim, out->rank);
+  for (int i = 0; i < out->rank; i++)
+    if (i != dim && in->dims[i] != out->dims[i])
+      return sng_plan_bad(x->c, "%s: dimension %d: input %lld, output %lld (only dimension %lld may differ)", at(x),
+                          i, (long long)in->dims[i], (long long)out->dims[i], (long long)dim);
+  if (start < 0 || start > in->dims[dim] - out->dims[dim])
+    return sng_plan_bad(x->c, "%s: the box [%lld, %lld) of dimension %lld falls outside [0, %lld)", at(x),
+                        (long long)start, sng_plan_end(start, out->dims[dim]), (long long)dim,
+                        (long long)in->dims[dim]);
+  return SNG_OK;
+}
+
+/* (ids, table [vocab, dim]) -> [ids..., dim] */
+static int embed(const OpCtx *x) {
+  if (want_rank(x, 1, 2, 2)) return SNG_EFORMAT;
+  return want_numel(x, -1, numel(in_t(x, 0)) * in_t(x, 1)->dims[1], "one table row per id");
+}
+
+/* (dy [ids..., dim], ids) -> the table's gradient [vocab, dim] */
+static int embed_bwd(const OpCtx *x) {
+  const SngPlanTensor *out = out_t(x);
+  if (want_rank(x, -1, 2, -1) || out->rank != 2)
+    return sng_plan_bad(x->c, "%s: the embedding gradient must have rank 2", at(x));
+  return want_numel(x, 0, numel(in_t(x, 1)) * out->dims[1], "one gradient row per id");
+}
+
+/* ids -> [ids..., classes = iattr[0]] */
+static int one_hot(const OpCtx *x) {
+  int64_t c = x->o->iattr[0], n = numel(out_t(x));
+  if (c < 1 || n % c != 0 || n / c != numel(in_t(x, 0)))
+    return sng_plan_bad(x->c, "%s: one_hot of %lld ids into %lld classes cannot make %lld values", at(x),
+                        (long long)numel(in_t(x, 0)), (long long)c, (long long)n);
+  return SNG_OK;
+}
+
+/* (prediction, target) of one size -> one value per row */
+static int pair_rows(const OpCtx *x) {
+  if (want_rank(x, 0, 1, -1) || same_numel(x, 1, "a target per prediction")) return SNG_EFORMAT;
+  return want_numel(x, -1, in_t(x, 0)->dims[0], "one value per row of the prediction");
+}
+
+/* accuracy's checks and k = iattr[0] >= 1 */
+static int top_k(const OpCtx *x) {
+  if (x->o->iattr[0] < 1)
+    return sng_plan_bad(x->c, "%s: top-k accuracy with k = %lld (must be >= 1)", at(x), (long long)x->o->iattr[0]);
+  return accuracy(x);
+}
+
 /* ---------------------------------------------------------------- the table */
 
 typedef struct Rule {
@@ -350,6 +419,16 @@ static const Rule rules[SNG_OP__COUNT] = {
   [SNG_OP_POOL_BWD] = {2, 1, pool_bwd},
 
   /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
+  [SNG_OP_SOFTMAX] = {1, 1, softmax},
+  [SNG_OP_SOFTMAX_BWD] = {2, 1, softmax},
+  [SNG_OP_CONCAT_DIM] = {-1, 1, concat},
+  [SNG_OP_SLICE_DIM] = {1, 1, slice_dim},
+  [SNG_OP_EMBED] = {2, 1, embed},
+  [SNG_OP_EMBED_BWD] = {2, 1, embed_bwd},
+  [SNG_OP_ONE_HOT] = {1, 1, one_hot},
+  [SNG_OP_EUCLIDEAN_LOSS] = {2, 1, pair_rows},
+  [SNG_OP_SIGMOID_XENT] = {2, 1, pair_rows},
+  [SNG_OP_TOP_K] = {2, 1, top_k},
 
   /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 };

@@ -20,6 +20,18 @@ int sng_std_build_flatten(SngBuilder *b, const SngExpr *call, SngIrNode **out, i
 /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
 int sng_std_build_sigmoid(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* act.c */
 int sng_std_build_tanh(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);      /* act.c */
+int sng_std_build_stanh(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);     /* act.c */
+int sng_std_build_leaky_relu(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout); /* act.c */
+int sng_std_build_softplus(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);  /* act.c */
+int sng_std_build_softmax(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* act.c */
+int sng_std_build_add(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);       /* tensor.c */
+int sng_std_build_concat(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);    /* tensor.c */
+int sng_std_build_slice(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);     /* tensor.c */
+int sng_std_build_split(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);     /* tensor.c */
+int sng_std_build_embed(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);     /* tensor.c */
+int sng_std_build_one_hot(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* tensor.c */
+int sng_std_build_euclidean(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout); /* target_loss.c */
+int sng_std_build_sigmoid_xent(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout); /* target_loss.c */
 
 /* gru, lstm */
 int sng_std_build_gru(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);       /* rnn.c */

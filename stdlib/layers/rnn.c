@@ -27,9 +27,11 @@ typedef struct Cell {
   SngBuilder *b;
   const SngExpr *call;
   const char *name;                 /* "gru1": the parameters' prefix */
+  SngLoc at[3];                     /* the x, h (and c) arguments: ops on a state report there */
   const SngExpr *init, *bias_init;  /* NULL: auto */
   int64_t units;
   int bias;
+  int checked;                      /* a gate's Wh has the state's size written: the others infer it */
   double lr_mult, wd_mult;
 } Cell;
 
@@ -45,14 +47,18 @@ static SngIrNode *param(Cell *c, const char *what, char gate, SngShape s, const 
   return p;
 }
 
-/* in W_<what>_<gate> (+ b_<what>_<gate>): one side of a gate's pre-activation */
+/* in W_<what>_<gate> (+ b_<what>_<gate>): one side of a gate's pre-activation.  A state of
+ * the wrong size is reported once, at its argument, by the first gate's product: the other
+ * gates' Wh take their first size from h, as Wx from x (the same size when h is right). */
 static SngIrNode *affine(Cell *c, SngIrNode *in, char side, char gate) {
   SngIrGraph *g = c->b->g;
   SngLoc loc = c->call->loc;
   char w[3] = {'w', side, 0}, bn[3] = {'b', side, 0};
-  SngIrNode *wp = param(c, w, gate, sng_shape2(side == 'x' ? 0 : c->units, c->units), c->init);
+  int64_t rows = side == 'h' && !c->checked ? c->units : 0;
+  c->checked |= side == 'h';
+  SngIrNode *wp = param(c, w, gate, sng_shape2(rows, c->units), c->init);
   if (!wp) return NULL;
-  SngIrNode *y = sng_ir_op2(g, SNG_OP_MATMUL, loc, in, wp);
+  SngIrNode *y = sng_ir_op2(g, SNG_OP_MATMUL, side == 'h' ? c->at[1] : loc, in, wp);
   if (c->bias) {
     SngIrNode *bp = param(c, bn, gate, sng_shape1(c->units), c->bias_init);
     if (!bp) return NULL;
@@ -76,9 +82,13 @@ static int bind(SngBuilder *b, const SngExpr *call, const char *kind, int ntenso
   int n = ntensors + 6;
   if (sng_std_bind(b, call, ntensors == 2 ? gru_p : lstm_p, n, s)) return -1;
   const SngExpr **o = s + ntensors; /* units, init, bias_init, bias, lr_mult, wd_mult */
-  *c = (Cell){b, call, NULL, o[1], o[2], 0, 1, 1, 1};
+  *c = (Cell){.b = b, .call = call, .init = o[1], .bias_init = o[2], .bias = 1, .lr_mult = 1, .wd_mult = 1};
   int err = 0;
-  for (int i = 0; i < ntensors; i++) err |= !(t[i] = sng_std_tensor(b, s[i]));
+  for (int i = 0; i < ntensors; i++) {
+    t[i] = sng_std_tensor(b, s[i]);
+    err |= !t[i];
+    c->at[i] = s[i]->loc;
+  }
   if (err || sng_std_int(b, o[0], 1, &c->units) || (o[3] && sng_std_bool(b, o[3], &c->bias)) ||
       (o[4] && sng_std_number(b, o[4], &c->lr_mult)) || (o[5] && sng_std_number(b, o[5], &c->wd_mult)))
     return -1;
@@ -117,7 +127,7 @@ int sng_std_build_gru(SngBuilder *b, const SngExpr *call, SngIrNode **out, int n
   SngIrNode *nx = z ? affine(&c, x, 'x', 'n') : NULL, *nh = nx ? affine(&c, h, 'h', 'n') : NULL;
   if (!nh) return -1;
   SngIrNode *n = sng_ir_op1(g, SNG_OP_TANH, loc, sng_ir_op2(g, SNG_OP_ADD, loc, nx, sng_ir_op2(g, SNG_OP_MUL, loc, r, nh)));
-  SngIrNode *d = sng_ir_op2(g, SNG_OP_MUL, loc, z, sng_ir_op2(g, SNG_OP_SUB, loc, n, h)); /* z ⊙ (n - h) */
+  SngIrNode *d = sng_ir_op2(g, SNG_OP_MUL, loc, z, sng_ir_op2(g, SNG_OP_SUB, c.at[1], n, h)); /* z ⊙ (n - h) */
   out[0] = sng_ir_op2(g, SNG_OP_SUB, loc, n, d);                                           /* (1 - z) ⊙ n + z ⊙ h */
   return 0;
 }
@@ -136,7 +146,8 @@ int sng_std_build_lstm(SngBuilder *b, const SngExpr *call, SngIrNode **out, int 
   SngIrNode *gg = f ? gate(&c, x, h, 'g', SNG_OP_TANH) : NULL;
   SngIrNode *o = gg ? gate(&c, x, h, 'o', SNG_OP_SIGMOID) : NULL;
   if (!o) return -1;
-  SngIrNode *c1 = sng_ir_op2(g, SNG_OP_ADD, loc, sng_ir_op2(g, SNG_OP_MUL, loc, f, t[2]), sng_ir_op2(g, SNG_OP_MUL, loc, i, gg));
+  SngIrNode *fc = sng_ir_op2(g, SNG_OP_MUL, c.at[2], f, t[2]); /* a c of the wrong size is reported at c */
+  SngIrNode *c1 = sng_ir_op2(g, SNG_OP_ADD, loc, fc, sng_ir_op2(g, SNG_OP_MUL, loc, i, gg));
   out[0] = sng_ir_op2(g, SNG_OP_MUL, loc, o, sng_ir_op1(g, SNG_OP_TANH, loc, c1));
   out[1] = c1;
   return 0;

@@ -73,3 +73,9 @@ static double tanh_ref(double x, double a) { (void)a; return tanh(x); }
 Test(act_kernels, sigmoid) { check(SNG_OP_SIGMOID, 0, 0, sigmoid_ref, 30, 1e-6, "sigmoid"); }
 Test(act_kernels, tanh) { check(SNG_OP_TANH, 0, 0, tanh_ref, 12, 1e-6, "tanh"); }
 Test(act_kernels, tanh_near_zero) { check(SNG_OP_TANH, 0, 0, tanh_ref, 0.3, 1e-6, "tanh"); }
+
+static double leaky_ref(double x, double a) { return isnan(x) ? NAN : x > 0 ? x : (double)(float)a * x; }
+static double softplus_ref(double x, double a) { (void)a; return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
+
+Test(act_kernels, leaky_relu) { check(SNG_OP_LEAKY_RELU, 1, 0.1, leaky_ref, 5, 1e-6, "leaky_relu"); }
+Test(act_kernels, softplus) { check(SNG_OP_SOFTPLUS, 0, 0, softplus_ref, 40, 2e-6, "softplus"); }

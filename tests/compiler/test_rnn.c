@@ -48,6 +48,9 @@ static void expect(const char *lines, const char *want) {
   SngPlan *p = compile(lines, &msgs);
   cr_expect_null(p, "compiled, wanted: %s", want);
   cr_expect(strstr(msgs, want) != NULL, "wanted\n%s\nin:\n%s", want, msgs);
+  int errors = 0;
+  for (const char *m = msgs; (m = strstr(m, ": error: ")) != NULL; m++) errors++;
+  cr_expect_eq(errors, 1, "one error, not %d:\n%s", errors, msgs); /* a wrong state is reported once, not per gate */
   sng_plan_free(p);
   free(msgs);
 }
@@ -103,7 +106,31 @@ Test(rnn, bad_arguments_are_errors_at_their_place) {
          "t.sng:8:8: error: lstm() gives 2 tensors, but 1 name is assigned");
   expect("  h1 = gru(x, dense(x, 3), 3, unit = 2)\n  l = dense(h1, 3)", "t.sng:8:31: error: gru() has no option 'unit'");
   expect("  h1 = gru(x, dense(x, 4), 3)\n  l = dense(h1, 3)",
-         "t.sng:8:8: error: matrix product of [5,4] and [3,3]: inner sizes 4 and 3 differ");
+         "t.sng:8:15: error: matrix product of [5,4] and [3,3]: inner sizes 4 and 3 differ");
   expect("  h1, c1 = lstm(x, dense(x, 3), dense(x, 4), 3)\n  l = dense(h1, 3)",
-         "t.sng:8:12: error: MUL of [5,3] and [5,4]: shapes differ");
+         "t.sng:8:33: error: MUL of [5,3] and [5,4]: shapes differ");
+}
+
+/* --explain names the mode a cell splits by: it ends with elementwise ops, but its products
+ * split by the layer's own setting, unlike an elementwise layer that follows its source */
+Test(rnn, explain_shows_the_cells_mode) {
+  static char text[2048];
+  char *out = NULL, *msgs = NULL;
+  size_t n, m;
+  snprintf(text, sizeof text,
+           "data d {\n  dir = \"%s\"\n  train = idx(\"train-images.gz\", \"train-labels.gz\")\n  batch = 6\n}\n"
+           "net m(partition = feature) {\n  x, y = input(d)\n  h0 = tanh(dense(x, 4))\n  h1 = gru(x, h0, 4)\n"
+           "  l = dense(h1, 3, partition = batch)\n  loss softmax_cross_entropy(l, y)\n}\n"
+           "cluster(workers_per_group = 2)\ntrain m with bp, sgd {\n  steps = 2\n}\n",
+           dir);
+  FILE *f = open_memstream(&out, &n), *e = open_memstream(&msgs, &m);
+  SngDiag *d = sng_diag_new(e, 50);
+  SngCompileOpts o = {.explain = f};
+  SngPlan *p = sng_compile_string("t.sng", text, d, &o);
+  sng_diag_free(d);
+  fclose(f), fclose(e);
+  cr_assert_not_null(p, "%s", msgs);
+  cr_expect(strstr(out, " tanh1=follows ") && strstr(out, " gru1=feature ") && strstr(out, " dense2=batch "), "%s", out);
+  sng_plan_free(p);
+  free(out), free(msgs);
 }
