@@ -143,8 +143,8 @@ static double norm_exchange(SngGroup *g, double part) {
   pthread_mutex_lock(&g->norm_mu);
   int64_t round = g->norm_round;
   g->norm_sum += part;
-  if (++g->norm_count == g->norm_n) {
-    g->norm_total = g->norm_sum;
+  if (++g->norm_count == g->norm_n) { /* the last of this rank's servers: the ranks' sums */
+    g->norm_total = g->nranks > 1 ? sng_mpi_norm_sum(g->norm_sum) : g->norm_sum;
     g->norm_sum = 0, g->norm_count = 0;
     g->norm_round++;
     pthread_cond_broadcast(&g->norm_cv);
@@ -385,10 +385,6 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
   g->comm = sng_comm_new(nunits, nch, chb);
   free(chb);
   if (sng_ranks_setup(g, err, errlen)) goto fail;
-  if (p->updater.clip_norm > 0 && g->nranks > 1) {
-    snprintf(err, errlen, "clip_norm over several processes is not supported yet (one process: threads)");
-    goto fail;
-  }
   g->x = g->xbuf = sng_alloc_aligned_for((size_t)(p->data.batch * g->sample) * 4 + 64, "the input batch");
   g->y = g->ybuf = sng_alloc_aligned((size_t)p->data.batch * 4 + 64);
   memset(g->xbuf, 0, (size_t)(p->data.batch * g->sample) * 4);
@@ -416,7 +412,7 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
     g->srv[s] = (GServer){.grp = g, .unit = first_server + s};
     if (p->updater.clip_norm > 0) {
       for (int k = 0; k < p->nslices; k++) g->srv[s].nmine += p->slices[k].server == first_server + s;
-      g->norm_n += g->srv[s].nmine > 0;
+      g->norm_n += g->srv[s].nmine > 0 && g->unit_rank[first_server + s] == g->me;
       g->srv[s].pend = sng_calloc((size_t)g->srv[s].nmine + 1, sizeof(int));
       g->srv[s].pend_grad = sng_calloc((size_t)g->srv[s].nmine + 1, sizeof(float *));
       g->srv[s].pend_free = sng_calloc((size_t)g->srv[s].nmine + 1, sizeof(float *));
@@ -425,6 +421,7 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
   }
   for (int i = 1; i < g->nlocal; i++) pthread_create(&g->w[g->local[i]].thread, NULL, worker_main, &g->w[g->local[i]]);
   sng_signals_restore(&old);
+  if (p->updater.clip_norm > 0 && g->nranks > 1) sng_mpi_norm_setup(g->norm_n > 0); /* collective */
   g->running = 1;
   return g;
 fail:
@@ -482,6 +479,7 @@ void sng_group_free(SngGroup *g) {
     pthread_barrier_destroy(&g->start);
     pthread_barrier_destroy(&g->end);
   }
+  if (g->running && g->p->updater.clip_norm > 0 && g->nranks > 1) sng_mpi_norm_free();
   sng_comm_free(g->comm); /* first: a rank's receiving thread may still be finishing a reply */
   g->comm = NULL;
   for (int i = 0; g->w && i < g->nw; i++) {
