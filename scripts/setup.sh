@@ -6,6 +6,7 @@ set -euo pipefail
 
 pkgs=(cmake ninja-build gcc make pkg-config flex bison llvm-19-dev zlib1g-dev
       libopenblas-dev libcriterion-dev openmpi-bin libopenmpi-dev dataset-fashion-mnist
+      libdnnl-dev # oneDNN: conv2d's alternative kernels (SNG_CONV=dnnl|mixed, runtime/exec/conv_dnnl.c)
       graphviz    # graphviz: the tests render singac --dump-dot with dot
       slurmctld slurmd slurm-client munge)   # a one-node Slurm for tests/e2e/slurm.sh (scripts/slurm-local.sh)
 [ "${1:-}" = "--bench" ] && pkgs+=(python3-torch)

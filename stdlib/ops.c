@@ -2,7 +2,8 @@
 #include "sng_ops.h"
 
 const SngOpInfo sng_op_info[SNG_OP__COUNT] = {
-#define OP(name, nsrc, flags, shape, grad, part, ...) [SNG_OP_##name] = {#name, nsrc, flags, #grad, #part},
+#define OP(name, nsrc, flags, shape, grad, part, emit, kernel) \
+  [SNG_OP_##name] = {#name, nsrc, flags, #shape, #grad, #part, #emit, #kernel},
 #include "ops.def"
 #undef OP
 };

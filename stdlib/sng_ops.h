@@ -48,7 +48,7 @@ typedef struct SngOpInfo {
   const char *name;
   int nsrc;
   unsigned flags;
-  const char *grad, *part;   /* the names in the grad and partition columns ("none": no rule), for tests and docs */
+  const char *shape, *grad, *part, *emit, *kernel;   /* the columns' function names ("none": none), for tests and docs */
 } SngOpInfo;
 extern const SngOpInfo sng_op_info[SNG_OP__COUNT];
 static inline bool sng_op_has(int op, unsigned f) {

@@ -8,6 +8,8 @@
  */
 #include "internal.h"
 
+#include <string.h>
+
 static LLVMValueRef emit_add(LLVMBuilderRef b, LLVMValueRef *x) {
   return LLVMBuildFAdd(b, x[0], x[1], "add");
 }
@@ -52,6 +54,35 @@ static LLVMValueRef emit_second(LLVMBuilderRef b, LLVMValueRef *x) {
   (void)b;
   return x[1];
 }
+
+/* ---- the updaters' math (DIV, SQRT, ABS, MAX, MIN) ---- */
+
+static LLVMValueRef emit_div(LLVMBuilderRef b, LLVMValueRef *x) {
+  return LLVMBuildFDiv(b, x[0], x[1], "div");
+}
+
+/* a call of the overloaded intrinsic llvm.NAME on x's type (scalar or vector): correctly
+ * rounded, as the C library's sqrtf and fabsf */
+static LLVMValueRef intrinsic1(LLVMBuilderRef b, const char *name, LLVMValueRef x) {
+  LLVMModuleRef m = LLVMGetGlobalParent(LLVMGetBasicBlockParent(LLVMGetInsertBlock(b)));
+  LLVMTypeRef t = LLVMTypeOf(x);
+  unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+  LLVMValueRef fn = LLVMGetIntrinsicDeclaration(m, id, &t, 1);
+  return LLVMBuildCall2(b, LLVMIntrinsicGetType(LLVMGetModuleContext(m), id, &t, 1), fn, &x, 1, name + 5);
+}
+
+static LLVMValueRef emit_sqrt(LLVMBuilderRef b, LLVMValueRef *x) { return intrinsic1(b, "llvm.sqrt", x[0]); }
+static LLVMValueRef emit_abs(LLVMBuilderRef b, LLVMValueRef *x) { return intrinsic1(b, "llvm.fabs", x[0]); }
+
+/* max and min let a NaN on either side through (see above): a + b is NaN then */
+static LLVMValueRef pick(LLVMBuilderRef b, LLVMValueRef *x, LLVMRealPredicate first_if) {
+  LLVMValueRef c = LLVMBuildFCmp(b, first_if, x[0], x[1], "cmp");
+  LLVMValueRef r = LLVMBuildSelect(b, c, x[0], x[1], "pick");
+  LLVMValueRef nan = LLVMBuildFCmp(b, LLVMRealUNO, x[0], x[1], "nan");
+  return LLVMBuildSelect(b, nan, LLVMBuildFAdd(b, x[0], x[1], "nan_sum"), r, "pick_nan");
+}
+static LLVMValueRef emit_max(LLVMBuilderRef b, LLVMValueRef *x) { return pick(b, x, LLVMRealOGT); }
+static LLVMValueRef emit_min(LLVMBuilderRef b, LLVMValueRef *x) { return pick(b, x, LLVMRealOLT); }
 
 /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
 

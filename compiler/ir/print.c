@@ -19,7 +19,7 @@ static const char *opname(SngOp op, char *buf, size_t n) {
   return buf;
 }
 
-static const char *phase_name[] = {"fwd", "bwd", "upd"};
+static const char *phase_name[] = {"fwd", "fwd-train", "bwd", "upd"};
 
 static void print_at(FILE *out, const char *what, const int64_t *at, int rank) {
   fprintf(out, " %s=[", what);

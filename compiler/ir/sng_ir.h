@@ -39,11 +39,21 @@ bool sng_shape_eq(SngShape a, SngShape b);
 /* "[64,1000]" into buf; returns buf */
 char *sng_shape_str(SngShape s, char *buf, size_t n);
 
-typedef enum { SNG_PHASE_FWD, SNG_PHASE_BWD, SNG_PHASE_UPD } SngPhase;
+/* When a node runs: forward (training and tests), forward in training only (the plan's FWD_TRAIN:
+ * batchnorm's batch statistics), backward, update.  A new node takes the latest phase of its
+ * sources (sng_ir_node); a node that runs in tests too, though it reads a training-only one,
+ * sets its phase back. */
+typedef enum { SNG_PHASE_FWD, SNG_PHASE_FWDT, SNG_PHASE_BWD, SNG_PHASE_UPD } SngPhase;
 
 typedef struct SngInit {       /* how a parameter is initialised */
-  enum { SNG_INIT_AUTO, SNG_INIT_CONSTANT, SNG_INIT_UNIFORM, SNG_INIT_GAUSSIAN } kind;
-  double a, b;                 /* constant: a; uniform: [a,b]; gaussian: mean a, std b */
+  enum {
+    SNG_INIT_AUTO, SNG_INIT_CONSTANT, SNG_INIT_UNIFORM, SNG_INIT_GAUSSIAN,
+    /* named ones, turned into UNIFORM or GAUSSIAN by the shape pass from the fans (shape.c) */
+    SNG_INIT_XAVIER_UNIFORM, SNG_INIT_XAVIER_NORMAL, SNG_INIT_HE_UNIFORM, SNG_INIT_HE_NORMAL,
+    SNG_INIT_UNIFORM_SQRT_FAN_IN, SNG_INIT_GAUSSIAN_SQRT_FAN_IN, SNG_INIT_UNIFORM_SQRT_FAN_IN_OUT
+  } kind;
+  double a, b;                 /* constant: a; uniform: [a,b]; gaussian: mean a, std b; xavier: gain a;
+                                  *_sqrt_fan_*: the uniform's [a,b] or the gaussian's mean a, std b */
 } SngInit;
 
 /* How a layer splits over the workers of a group (`partition = ...`). */
@@ -89,6 +99,8 @@ struct SngIrNode {
   SngIrNode *param_grad;       /* PARAM: the node holding its gradient */
   SngInit init;                /* PARAM */
   int64_t fan_in, fan_out;     /* PARAM: set by the shape rule of the op that uses it (initialisers); 0: unknown */
+  double running[2];           /* PARAM of running statistics (batchnorm): momentum (0: a trained parameter) and
+                                  the divisor of its summed share; set by the shape rule of the op that uses it */
   double lr_mult, wd_mult;     /* PARAM */
   int64_t offset;              /* memory plan: byte offset in the worker arena, -1 if none */
 };

@@ -20,7 +20,9 @@ typedef struct Lower {
   int *room;           /* per worker: tensors and ops its plan graph has room for */
 } Lower;
 
-static int32_t phase_of(SngPhase ph) { return ph == SNG_PHASE_FWD ? SNG_PHASE_FWD_ALL : SNG_PHASE_BACKWARD; }
+static int32_t phase_of(SngPhase ph) {
+  return ph == SNG_PHASE_FWD ? SNG_PHASE_FWD_ALL : ph == SNG_PHASE_FWDT ? SNG_PHASE_FWD_TRAIN : SNG_PHASE_BACKWARD;
+}
 
 static int32_t tensor_of(Lower *l, SngIrNode *n) {
   if (l->tid[n->id] >= 0) return l->tid[n->id];
@@ -232,6 +234,7 @@ SngPlan *sng_lower(SngJob *job, const SngCompileOpts *opts, char *err, size_t er
              : n->init.kind == SNG_INIT_GAUSSIAN ? SNG_PINIT_GAUSSIAN : SNG_PINIT_CONSTANT;
     pp->init_a = n->init.a, pp->init_b = n->init.b;
     pp->lr_mult = n->lr_mult, pp->wd_mult = n->wd_mult;
+    pp->running = n->running[0], pp->running_div = n->running[1];
     l.pid[i] = p->nparams++;
   }
   p->nslices = job->nslices;

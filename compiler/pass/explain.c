@@ -140,18 +140,23 @@ void sng_pass_explain(FILE *out, const SngJob *job) {
   fprintf(out, "  moved per step: %lld B (bridges and parameter traffic)\n", (long long)total);
   fputs("  layers:", out); /* where a layer's output lives: the layout of its last node on worker 0 */
   const SngIrNode **lastof = sng_calloc((size_t)g->nlayers + 1, sizeof *lastof);
+  bool *gemm = sng_calloc((size_t)g->nlayers + 1, sizeof *gemm); /* a layer with products splits by its own mode */
   for (int k = 0; k < g->nnodes; k++)
-    if (g->nodes[k]->layer >= 0 && g->nodes[k]->phase == SNG_PHASE_FWD && !sng_op_has(g->nodes[k]->op, OPF_SOURCE | OPF_CONN))
+    if (g->nodes[k]->layer >= 0 && g->nodes[k]->phase == SNG_PHASE_FWD && !sng_op_has(g->nodes[k]->op, OPF_SOURCE | OPF_CONN)) {
       lastof[g->nodes[k]->layer] = g->nodes[k];
+      gemm[g->nodes[k]->layer] |= sng_op_has(g->nodes[k]->op, OPF_GEMM);
+    }
   for (int i = 0; i < g->nlayers; i++) {
     const SngIrNode *last = lastof[i];
     const char *how = sng_part_name(g->layers[i].part);
-    if (last && !g->layers[i].explicit_part && last->nsrc && sng_op_has(last->op, OPF_ELTWISE) && !sng_op_has(last->op, OPF_BIAS))
-      how = "follows"; /* elementwise layers take their source's layout */
+    if (last && !g->layers[i].explicit_part && !gemm[i] && last->nsrc && sng_op_has(last->op, OPF_ELTWISE) &&
+        !sng_op_has(last->op, OPF_BIAS))
+      how = "follows"; /* elementwise layers take their source's layout (gru, lstm end elementwise but do not) */
     fprintf(out, " %s=%s", g->layers[i].name, how);
   }
   fputc('\n', out);
   free(lastof);
+  free(gemm);
   if (job->autorep.ran)
     fprintf(out, "  partition = auto: %lld B/step chosen; all batch %lld B, all feature %lld B (%d choices tried%s)\n",
             (long long)job->autorep.chosen, (long long)job->autorep.all_batch, (long long)job->autorep.all_feature,

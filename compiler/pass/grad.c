@@ -28,11 +28,13 @@ static SngIrNode *matmul(Grad *c, SngLoc loc, SngIrNode *a, SngIrNode *b, int ta
   return n;
 }
 
+static SngIrNode *as_shape(Grad *c, SngIrNode *dx, const SngIrNode *x, bool always); /* reshaped to x's (below) */
+
 /* y = op(a) op(b):  da = dy op(b)^T, db = op(a)^T dy  (for the untransposed forward case) */
 static void grad_matmul(Grad *c, SngIrNode *n, SngIrNode *dy) {
   SngIrNode *a = n->src[0], *b = n->src[1];
   SNG_ASSERT(!n->attr.matmul.trans_a && !n->attr.matmul.trans_b); /* users write no transposes yet */
-  if (a->needs_grad) acc(c, a, matmul(c, n->loc, dy, b, 0, 1));
+  if (a->needs_grad) acc(c, a, as_shape(c, matmul(c, n->loc, dy, b, 0, 1), a, false)); /* an image batch: back to NCHW */
   if (b->needs_grad) acc(c, b, matmul(c, n->loc, a, dy, 1, 0));
 }
 
@@ -108,6 +110,46 @@ static void grad_bridge(Grad *c, SngIrNode *n, SngIrNode *dy) {
 }
 
 /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
+
+/* dx reshaped to x's shape: always, or if x is not a matrix (a dense() over an image batch) */
+static SngIrNode *as_shape(Grad *c, SngIrNode *dx, const SngIrNode *x, bool always) {
+  if (!always && x->shape.rank == 2) return dx;
+  SngIrNode *r = bwd(sng_ir_op1(c->g, SNG_OP_RESHAPE, dx->loc, dx));
+  r->attr.args.i[0] = x->shape.rank - 1;
+  for (int i = 1; i < x->shape.rank; i++) r->attr.args.i[i] = x->shape.d[i];
+  return r;
+}
+
+/* reshape: the gradient is reshaped back to the source's shape */
+static void grad_reshape(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  if (n->src[0]->needs_grad) acc(c, n->src[0], as_shape(c, dy, n->src[0], true));
+}
+
+/* conv2d: dx = col2im(w^T dy), dw = dy col(x)^T, db = the per-channel sums of dy */
+static void grad_conv(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SngIrNode *x = n->src[0], *w = n->src[1];
+  if (x->needs_grad) {
+    SngIrNode *dx = bwd(sng_ir_op2(c->g, SNG_OP_CONV2D_BWD_DATA, n->loc, dy, w));
+    dx->attr = n->attr;
+    dx->attr.args.i[6] = x->shape.d[2], dx->attr.args.i[7] = x->shape.d[3];
+    acc(c, x, dx);
+  }
+  if (w->needs_grad) {
+    SngIrNode *dw = bwd(sng_ir_op2(c->g, SNG_OP_CONV2D_BWD_FILTER, n->loc, x, dy));
+    dw->attr = n->attr;
+    acc(c, w, dw);
+  }
+  if (n->nsrc == 3 && n->src[2]->needs_grad) acc(c, n->src[2], bwd(sng_ir_op1(c->g, SNG_OP_CHAN_SUM, n->loc, dy)));
+}
+
+/* pool: dy goes back to the window's max (the first one, as PyTorch) or spread over it (avg) */
+static void grad_pool(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SngIrNode *x = n->src[0];
+  if (!x->needs_grad) return;
+  SngIrNode *dx = bwd(sng_ir_op2(c->g, SNG_OP_POOL_BWD, n->loc, dy, x));
+  dx->attr = n->attr;
+  acc(c, x, dx);
+}
 
 /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
 
@@ -215,6 +257,42 @@ static void grad_sigmoid_xent(Grad *c, SngIrNode *n, SngIrNode *dy) {
 }
 
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
+
+static SngIrNode *with_args(Grad *c, SngOp op, SngIrNode *like, int nsrc, SngIrNode **src) {
+  SngIrNode *b = bwd(sng_ir_node(c->g, op, like->loc, nsrc, src));
+  b->attr = like->attr;
+  return b;
+}
+
+/* the same mask (a pure function of the element's place and step) scales dy */
+static void grad_dropout(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  if (n->src[0]->needs_grad) acc(c, n->src[0], with_args(c, SNG_OP_DROPOUT_BWD, n, 1, &dy));
+}
+
+static void grad_lrn(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SngIrNode *s[2] = {dy, n->src[0]};
+  if (n->src[0]->needs_grad) acc(c, n->src[0], with_args(c, SNG_OP_LRN_BWD, n, 2, s));
+}
+
+/* the row sums of x and x^2: dx = dS1 + 2 x dS2 */
+static void grad_bn_stats(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SngIrNode *s[2] = {n->src[0], dy};
+  if (n->src[0]->needs_grad) acc(c, n->src[0], bwd(sng_ir_node(c->g, SNG_OP_BN_STATS_BWD, n->loc, 2, s)));
+}
+
+/* x directly (the statistics held), through the row sums (their gradient goes back to the
+ * rows' owners), gamma, beta; the running statistics get their shares of the batch's sums,
+ * which the servers average in instead of an update (docs/language.md, batchnorm) */
+static void grad_batchnorm(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SngIrNode *s[4] = {dy, n->src[0], n->src[1], n->src[2]};
+  for (int which = 0; which < 6; which++) { /* which: the source n->src[which] it is the gradient of */
+    SngIrNode *x = n->src[which];
+    if (!x->needs_grad) continue;
+    SngIrNode *b = with_args(c, SNG_OP_BN_BWD, n, 4, s);
+    b->attr.args.i[0] = which;
+    acc(c, x, b);
+  }
+}
 
 #define none NULL
 static const GradFn grad_fn[SNG_OP__COUNT] = {

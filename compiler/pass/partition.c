@@ -103,6 +103,7 @@ static SngIrNode *place(Part *p, int w, SngOp op, const SngIrNode *like, int nsr
   p->g->cur_layer = like->layer;
   SngIrNode *n = sng_ir_node(p->g, op, like->loc, nsrc, src);
   n->shape = s;
+  n->phase = like->phase; /* a piece, or a connection moving like's data, runs when like does */
   return n;
 }
 
@@ -257,6 +258,33 @@ static int part_rows(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Layo
 
 /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
 
+static const Layout SPLIT1 = {L_SPLIT, 1, 0};
+
+/* conv2d   batch:   x SPLIT(0), filters and bias REPL        -> SPLIT(0)
+ *          feature: x REPL, filters SPLIT(0), bias SPLIT(0)  -> SPLIT(1) (its own output channels) */
+static int part_conv(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Layout *out) {
+  (void)p;
+  for (int i = 0; i < n->nsrc; i++) in[i] = mode == SNG_PART_NONE ? ONE0 : mode == SNG_PART_FEATURE ? SPLIT0 : REPL;
+  if (mode == SNG_PART_NONE) *out = ONE0;
+  else if (mode == SNG_PART_FEATURE) in[0] = REPL, *out = SPLIT1;
+  else in[0] = *out = SPLIT0;
+  return 0;
+}
+
+/* pool: by batch, or by channel under feature (each channel pools alone) */
+static int part_pool(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Layout *out) {
+  (void)p, (void)n;
+  *out = in[0] = mode == SNG_PART_NONE ? ONE0 : mode == SNG_PART_FEATURE ? SPLIT1 : SPLIT0;
+  return 0;
+}
+
+/* reshape keeps the batch: split by batch (feature too: a sample's values move between channels) */
+static int part_reshape(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Layout *out) {
+  (void)p, (void)n;
+  *out = in[0] = mode == SNG_PART_NONE ? ONE0 : SPLIT0;
+  return 0;
+}
+
 /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
 
 /* softmax, concat, slice, split, one_hot: by rows (every row is computed whole).  A net's
@@ -286,6 +314,50 @@ static int part_embed(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Lay
 }
 
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
+
+/* lrn: by rows only; a channel's window needs its neighbours' channels, which a split by
+ * channel would have to exchange, so an explicit feature split is refused (a net-wide one
+ * means batch here) */
+static int part_lrn(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Layout *out) {
+  const SngIrLayer *ly = n->layer >= 0 ? &p->old->layers[n->layer] : NULL;
+  if (mode == SNG_PART_FEATURE && ly && ly->explicit_part) {
+    if (p->d) {
+      sng_diag_error(p->d, ly->loc, "%s cannot split by feature: each channel's output needs its neighbours' "
+                     "channels (the window spans size channels)", ly->name);
+      sng_diag_hint(p->d, "use partition = batch or none on it");
+    }
+    return -1;
+  }
+  in[0] = *out = mode == SNG_PART_NONE ? ONE0 : SPLIT0;
+  return 0;
+}
+
+/* batchnorm's row sums: rows stay where they are; by feature each worker sums its channels */
+static int part_bn_stats(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Layout *out) {
+  (void)p, (void)n;
+  if (mode == SNG_PART_NONE) in[0] = *out = ONE0;
+  else if (mode == SNG_PART_FEATURE) in[0] = (Layout){L_SPLIT, 1, 0}, *out = (Layout){L_SPLIT, 2, 0};
+  else in[0] = *out = SPLIT0;
+  return 0;
+}
+
+/* batchnorm: by batch every worker gets every row's sums (REPL: the whole batch's statistics,
+ * as on one process) and the parameters whole; by feature each worker normalises its own
+ * channels with their slices */
+static int part_batchnorm(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Layout *out) {
+  (void)p, (void)n;
+  if (mode == SNG_PART_NONE) {
+    for (int k = 0; k < 6; k++) in[k] = ONE0;
+    *out = ONE0;
+  } else if (mode == SNG_PART_FEATURE) {
+    in[0] = *out = (Layout){L_SPLIT, 1, 0}, in[1] = (Layout){L_SPLIT, 2, 0};
+    for (int k = 2; k < 6; k++) in[k] = SPLIT0;
+  } else {
+    in[0] = *out = SPLIT0;
+    for (int k = 1; k < 6; k++) in[k] = REPL;
+  }
+  return 0;
+}
 
 #define none NULL
 static const PartFn part_fn[SNG_OP__COUNT] = {
@@ -363,7 +435,8 @@ static bool *deciding_layers(const SngIrGraph *old) {
   for (int i = 0; i < old->nnodes; i++) {
     const SngIrNode *n = old->nodes[i];
     if (n->layer >= 0 && !n->dead &&
-        (n->op == SNG_OP_INPUT || part_fn[n->op] == part_matmul || part_fn[n->op] == part_bias))
+        (n->op == SNG_OP_INPUT || part_fn[n->op] == part_matmul || part_fn[n->op] == part_bias ||
+         part_fn[n->op] == part_conv))
       d[n->layer] = true;
   }
   return d;

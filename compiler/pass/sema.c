@@ -215,35 +215,65 @@ int sng_lctx_bind(SngLayerCtx *c, const SngExpr *call, const char *const *params
   return err;
 }
 
+/* The initialisers (docs/language.md "Initialisers"): constant, uniform and gaussian as
+ * given; the named ones keep their arguments until the shape pass knows the fans (shape.c). */
+static const struct {
+  const char *name;
+  int kind, nargs;
+  const char *p[2];
+  double def[2];
+} inits[] = {
+  {"auto", SNG_INIT_AUTO, 0, {0}, {0}},
+  {"constant", SNG_INIT_CONSTANT, 1, {"value"}, {0}},
+  {"uniform", SNG_INIT_UNIFORM, 2, {"low", "high"}, {0}},
+  {"gaussian", SNG_INIT_GAUSSIAN, 2, {"mean", "std"}, {0}},
+  {"xavier_uniform", SNG_INIT_XAVIER_UNIFORM, 1, {"gain?"}, {1}},
+  {"glorot_uniform", SNG_INIT_XAVIER_UNIFORM, 1, {"gain?"}, {1}},
+  {"xavier_normal", SNG_INIT_XAVIER_NORMAL, 1, {"gain?"}, {1}},
+  {"glorot_normal", SNG_INIT_XAVIER_NORMAL, 1, {"gain?"}, {1}},
+  {"he_uniform", SNG_INIT_HE_UNIFORM, 0, {0}, {0}},
+  {"msra_uniform", SNG_INIT_HE_UNIFORM, 0, {0}, {0}},
+  {"he_normal", SNG_INIT_HE_NORMAL, 0, {0}, {0}},
+  {"msra_normal", SNG_INIT_HE_NORMAL, 0, {0}, {0}},
+  {"uniform_sqrt_fan_in", SNG_INIT_UNIFORM_SQRT_FAN_IN, 2, {"low?", "high?"}, {-1, 1}},
+  {"gaussian_sqrt_fan_in", SNG_INIT_GAUSSIAN_SQRT_FAN_IN, 2, {"mean?", "std?"}, {0, 1}},
+  {"uniform_sqrt_fan_in_out", SNG_INIT_UNIFORM_SQRT_FAN_IN_OUT, 2, {"low?", "high?"}, {-1, 1}},
+};
+enum { NINITS = sizeof inits / sizeof inits[0] };
+
 static int init_of(SngLayerCtx *c, const SngExpr *e, SngInit *out) {
-  static const char *const kinds[] = {"constant", "uniform", "gaussian"};
-  if (e->kind != SNG_EX_CALL) {
-    sng_diag_error(c->d, e->loc, "expected an initialiser: constant(v), uniform(lo, hi) or gaussian(mean, std)");
+  const char *names[NINITS];
+  int k = -1;
+  for (int i = 0; i < NINITS; i++) {
+    names[i] = inits[i].name;
+    if ((e->kind == SNG_EX_CALL || e->kind == SNG_EX_IDENT) && !strcmp(e->str, names[i])) k = i;
+  }
+  if (k < 0 || (e->kind == SNG_EX_IDENT && inits[k].nargs && inits[k].p[0][strlen(inits[k].p[0]) - 1] != '?')) {
+    if (k < 0 && (e->kind == SNG_EX_CALL || e->kind == SNG_EX_IDENT)) {
+      sng_diag_error(c->d, e->loc, "unknown initialiser '%s'", e->str);
+      const char *sug = sng_diag_suggest(e->str, names, NINITS);
+      if (sug) sng_diag_hint(c->d, "did you mean '%s'?", sug);
+    } else
+      sng_diag_error(c->d, e->loc, "expected an initialiser: constant(v), uniform(lo, hi), gaussian(mean, std), "
+                     "xavier_uniform, xavier_normal, he_uniform, he_normal or uniform_sqrt_fan_in");
     return -1;
   }
-  const SngExpr *s[2];
-  if (!strcmp(e->str, "constant")) {
-    static const char *const p[] = {"value"};
-    if (sng_lctx_bind(c, e, p, 1, s) || sng_lctx_number(c, s[0], &out->a)) return -1;
-    out->kind = SNG_INIT_CONSTANT;
-    return 0;
+  const SngExpr *s[2] = {0};
+  SngInit r = {inits[k].kind, inits[k].def[0], inits[k].def[1]};
+  double *v[2] = {&r.a, &r.b};
+  if (e->kind == SNG_EX_CALL && sng_lctx_bind(c, e, inits[k].p, inits[k].nargs, s)) return -1;
+  for (int i = 0; i < inits[k].nargs; i++)
+    if (s[i] && sng_lctx_number(c, s[i], v[i])) return -1;
+  int uni = r.kind == SNG_INIT_UNIFORM || r.kind == SNG_INIT_UNIFORM_SQRT_FAN_IN || r.kind == SNG_INIT_UNIFORM_SQRT_FAN_IN_OUT;
+  int gau = r.kind == SNG_INIT_GAUSSIAN || r.kind == SNG_INIT_GAUSSIAN_SQRT_FAN_IN;
+  if ((uni && r.b < r.a) || (gau && r.b < 0) || (inits[k].nargs == 1 && r.kind != SNG_INIT_CONSTANT && r.a <= 0)) {
+    sng_diag_error(c->d, e->loc, uni ? "%s(low, high) needs low <= high" : gau ? "%s(mean, std) needs std >= 0"
+                                                                              : "%s(gain) needs gain > 0",
+                   e->str);
+    return -1;
   }
-  if (!strcmp(e->str, "uniform") || !strcmp(e->str, "gaussian")) {
-    int u = !strcmp(e->str, "uniform");
-    static const char *const pu[] = {"low", "high"}, *const pg[] = {"mean", "std"};
-    if (sng_lctx_bind(c, e, u ? pu : pg, 2, s) || sng_lctx_number(c, s[0], &out->a) || sng_lctx_number(c, s[1], &out->b))
-      return -1;
-    if (u ? out->b < out->a : out->b < 0) {
-      sng_diag_error(c->d, e->loc, u ? "uniform(low, high) needs low <= high" : "gaussian(mean, std) needs std >= 0");
-      return -1;
-    }
-    out->kind = u ? SNG_INIT_UNIFORM : SNG_INIT_GAUSSIAN;
-    return 0;
-  }
-  sng_diag_error(c->d, e->loc, "unknown initialiser '%s'", e->str);
-  const char *sug = sng_diag_suggest(e->str, kinds, 3);
-  if (sug) sng_diag_hint(c->d, "did you mean '%s'?", sug);
-  return -1;
+  *out = r;
+  return 0;
 }
 
 static const char *unique(SngLayerCtx *c, const char *kind) {

@@ -1,4 +1,4 @@
-/* sema_data.c - the settings declarations: data, updater, cluster and train.
+/* sema_data.c - the settings declarations: data, cluster and train (the updater: sema_updater.c).
  *
  * Each is a list of `key = value` settings (or call arguments) checked against a table of
  * known keys, so a misspelt key is an error with a suggestion, never silently defaulted
@@ -157,100 +157,6 @@ int sng_sema_data(SngLayerCtx *c, const SngDecl *decl, SngPlanData *out) {
     }
   }
   return 0;
-}
-
-int sng_sema_updater(SngLayerCtx *c, const SngDecl *decl, SngPlanUpdater *out) {
-  static const char *const kinds[] = {"sgd", "nesterov", "adagrad", "rmsprop", "adam"};
-  static const char *const p[] = {"lr?", "momentum?", "weight_decay?", "schedule?"};
-  SngDiag *d = sng_lctx_diag(c);
-  *out = (SngPlanUpdater){.kind = SNG_UPD_SGD, .lr = 0.01, .kernel = -1};
-  if (strcmp(decl->name, "sgd")) {
-    int known = 0;
-    for (int i = 0; i < 5; i++) known |= !strcmp(decl->name, kinds[i]);
-    if (known) sng_diag_error(d, decl->name_loc, "updater '%s' is not implemented yet (sgd is)", decl->name);
-    else {
-      sng_diag_error(d, decl->name_loc, "unknown updater '%s'", decl->name);
-      const char *s = sng_diag_suggest(decl->name, kinds, 5);
-      if (s) sng_diag_hint(d, "did you mean '%s'?", s);
-    }
-    return -1;
-  }
-  const SngExpr *s[4];
-  SngExpr call = {.kind = SNG_EX_CALL, .loc = decl->name_loc, .str = decl->name, .args = decl->args};
-  if (sng_lctx_bind(c, &call, p, 4, s)) return -1;
-  /* checked as the float32 the runtime uses: lr = 1e-50 is 0 there, momentum = 1 - 1e-9 is 1 */
-  if (s[0] && !sng_lctx_number(c, s[0], &out->lr) && (float)out->lr <= 0)
-    sng_diag_error(d, s[0]->loc, "lr must be > 0, got %g%s", out->lr, out->lr > 0 ? " (0 as a float32)" : "");
-  if (s[1] && !sng_lctx_number(c, s[1], &out->momentum) && (out->momentum < 0 || (float)out->momentum >= 1))
-    sng_diag_error(d, s[1]->loc, "momentum must be in [0, 1), got %g", out->momentum);
-  if (s[2] && !sng_lctx_number(c, s[2], &out->weight_decay) && out->weight_decay < 0)
-    sng_diag_error(d, s[2]->loc, "weight_decay must be >= 0, got %g", out->weight_decay);
-  if (s[3]) {
-    const SngExpr *e = s[3];
-    if (e->kind == SNG_EX_IDENT && !strcmp(e->str, "fixed")) return 0;
-    if (e->kind == SNG_EX_CALL && !strcmp(e->str, "step")) {
-      static const char *const sp[] = {"gamma", "every"};
-      const SngExpr *a[2];
-      if (sng_lctx_bind(c, e, sp, 2, a) || sng_lctx_number(c, a[0], &out->sched_gamma) ||
-          sng_lctx_int(c, a[1], 1, &out->sched_every))
-        return -1;
-      if ((float)out->sched_gamma <= 0) {
-        sng_diag_error(d, a[0]->loc, "gamma must be > 0, got %g", out->sched_gamma);
-        return -1;
-      }
-      out->schedule = SNG_SCHED_STEP;
-      return 0;
-    }
-    sng_diag_error(d, e->loc, "unknown schedule: fixed and step(gamma, every) are implemented so far");
-    return -1;
-  }
-  return 0;
-}
-
-/* The argument bound to parameter `name` at position pos, or NULL (bound by sng_lctx_bind). */
-static const SngArg *arg_of(const SngArg *args, const char *name, int pos) {
-  int i = 0;
-  for (const SngArg *a = args; a; a = a->next) {
-    if (a->name ? !strcmp(a->name, name) : i == pos) return a;
-    if (!a->name) i++;
-  }
-  return NULL;
-}
-
-/* The rates the runtime hands the update kernel as float32s at every step:
- * lr x gamma^(step / every) x lr_mult and weight_decay x wd_mult.  Each is finite as a float32
- * for the whole run, or an error at what makes it too large: gamma, or the layer whose
- * multiplier does.  Logarithms, since the products themselves may overflow a double. */
-void sng_sema_rates(SngLayerCtx *c, const SngDecl *upd, const SngJob *job) {
-  const SngPlanUpdater *u = &job->updater;
-  SngDiag *d = sng_lctx_diag(c);
-  double top = log(FLT_MAX), lr = log(u->lr);
-  if (u->schedule == SNG_SCHED_STEP && u->sched_gamma > 1 && u->sched_every > 0 && job->train.steps > 1) {
-    int64_t k = (job->train.steps - 1) / u->sched_every;
-    lr += (double)k * log(u->sched_gamma);
-    if (lr > top) {
-      const SngArg *sched = upd ? arg_of(upd->args, "schedule", 3) : NULL;
-      const SngArg *g = sched && sched->value->kind == SNG_EX_CALL ? arg_of(sched->value->args, "gamma", 0) : NULL;
-      sng_diag_error(d, g ? g->value->loc : upd ? upd->loc : job->net_loc,
-                     "gamma = %g makes lr %g x %g^%lld by step %lld, past the float32 range (%g)", u->sched_gamma,
-                     u->lr, u->sched_gamma, (long long)k, (long long)job->train.steps, (double)FLT_MAX);
-      return;
-    }
-  }
-  for (int i = 0; job->net && i < job->net->nnodes; i++) {
-    const SngIrNode *p = job->net->nodes[i];
-    if (p->op != SNG_OP_PARAM) continue;
-    if (p->lr_mult > 0 && lr + log(p->lr_mult) > top) {
-      sng_diag_error(d, p->loc, "%s: lr_mult = %g makes its learning rate %g, past the float32 range (%g)", p->name,
-                     p->lr_mult, exp(lr) * p->lr_mult, (double)FLT_MAX);
-      return; /* once: a layer's weight and bias share the multiplier */
-    }
-    if (p->wd_mult > 0 && u->weight_decay > 0 && log(u->weight_decay) + log(p->wd_mult) > top) {
-      sng_diag_error(d, p->loc, "%s: wd_mult = %g makes its weight decay %g, past the float32 range (%g)", p->name,
-                     p->wd_mult, u->weight_decay * p->wd_mult, (double)FLT_MAX);
-      return;
-    }
-  }
 }
 
 /* processes = P: 1 to 256, and each process holds the same number of workers */
@@ -421,8 +327,14 @@ int sng_sema_train(SngLayerCtx *c, const SngFile *f, const SngDecl *decl, SngPla
       if (s && *name) sng_diag_hint(d, "did you mean '%s'?", s);
     }
   }
-  if (a && a->next && (a->next->value->kind != SNG_EX_IDENT || strcmp(a->next->value->str, "sgd")))
-    sng_diag_error(d, a->next->loc, "the updater named here must be the file's updater (sgd)");
+  const char *upd = "sgd"; /* the file's updater (sgd without one) */
+  for (const SngDecl *x = f->decls; x; x = x->next)
+    if (x->kind == SNG_DECL_UPDATER) {
+      upd = x->name;
+      break;
+    }
+  if (a && a->next && (a->next->value->kind != SNG_EX_IDENT || strcmp(a->next->value->str, upd)))
+    sng_diag_error(d, a->next->loc, "the updater named here must be the file's updater (%s)", upd);
   for (const SngArg *w = decl->with; w; w = w->next) /* nothing after 'with' goes unread */
     if (w->name)
       sng_diag_error(d, w->loc, "'with' takes the algorithm and the updater by position (with bp, sgd), not '%s ='",

@@ -49,14 +49,40 @@ static int shape_scalar(SngIrNode *n, SngDiag *d) {
 
 /* A parameter's fans, from the shape rule of the op that uses it (a weight [fan_in, units]:
  * fan_in, units; a conv filter bank: C*k*k, filters*k*k; a bias: its weight's), and the
- * initialiser that depends on them: init = auto follows PyTorch's nn.Linear and nn.Conv2d,
- * U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
+ * initialisers that depend on them, turned into uniform or gaussian bounds here
+ * (docs/language.md "Initialisers"):
+ *   auto                       U(-1/sqrt(fan_in), 1/sqrt(fan_in))  (PyTorch's nn.Linear, nn.Conv2d)
+ *   xavier_uniform(gain)       U(-b, b), b = gain sqrt(6 / (fan_in + fan_out))
+ *   xavier_normal(gain)        N(0, gain sqrt(2 / (fan_in + fan_out)))
+ *   he_uniform                 U(-b, b), b = sqrt(6 / fan_in)   (kaiming_uniform_, a = 0, fan_in)
+ *   he_normal                  N(0, sqrt(2 / fan_in))
+ *   uniform_sqrt_fan_in(l, h)  U(l, h) / sqrt(fan_in / 3)        (SINGA kUniformSqrtFanIn)
+ *   gaussian_sqrt_fan_in(m, s) N(m, s) / sqrt(fan_in)            (SINGA kGaussianSqrtFanIn)
+ *   uniform_sqrt_fan_in_out(l, h) U(l, h) / sqrt(fan_in + fan_out) (SINGA kUniformSqrtFanInOut) */
 static void fans(SngIrNode *p, int64_t fan_in, int64_t fan_out) {
   if (p->op != SNG_OP_PARAM) return;
   p->fan_in = fan_in, p->fan_out = fan_out;
-  if (p->init.kind != SNG_INIT_AUTO) return;
-  double bound = 1.0 / sqrt((double)fan_in);
-  p->init = (SngInit){SNG_INIT_UNIFORM, -bound, bound};
+  double fi = (double)fan_in, fo = (double)fan_out, a = p->init.a, b = p->init.b, r;
+  switch (p->init.kind) {
+  case SNG_INIT_AUTO: r = 1.0 / sqrt(fi); p->init = (SngInit){SNG_INIT_UNIFORM, -r, r}; break;
+  case SNG_INIT_XAVIER_UNIFORM: r = a * sqrt(6.0 / (fi + fo)); p->init = (SngInit){SNG_INIT_UNIFORM, -r, r}; break;
+  case SNG_INIT_XAVIER_NORMAL: p->init = (SngInit){SNG_INIT_GAUSSIAN, 0, a * sqrt(2.0 / (fi + fo))}; break;
+  case SNG_INIT_HE_UNIFORM: r = sqrt(6.0 / fi); p->init = (SngInit){SNG_INIT_UNIFORM, -r, r}; break;
+  case SNG_INIT_HE_NORMAL: p->init = (SngInit){SNG_INIT_GAUSSIAN, 0, sqrt(2.0 / fi)}; break;
+  case SNG_INIT_UNIFORM_SQRT_FAN_IN: r = sqrt(fi / 3); p->init = (SngInit){SNG_INIT_UNIFORM, a / r, b / r}; break;
+  case SNG_INIT_GAUSSIAN_SQRT_FAN_IN: r = sqrt(fi); p->init = (SngInit){SNG_INIT_GAUSSIAN, a / r, b / r}; break;
+  case SNG_INIT_UNIFORM_SQRT_FAN_IN_OUT: r = sqrt(fi + fo); p->init = (SngInit){SNG_INIT_UNIFORM, a / r, b / r}; break;
+  default: break;
+  }
+}
+
+/* a named initialiser still unresolved after the shape rules ran: the param's layer records
+ * no fans */
+static int unresolved(const SngIrNode *p, SngDiag *d) {
+  if (p->op != SNG_OP_PARAM || p->dead || p->init.kind <= SNG_INIT_GAUSSIAN || !known(p)) return 0;
+  sng_diag_error(d, p->loc, "%s: this initialiser needs the fan-in and fan-out, which this layer does not record",
+                 p->name ? p->name : "a parameter");
+  return -1;
 }
 
 /* A matrix product sees a tensor of rank >= 2 as [d0, the rest]: an image batch
@@ -194,6 +220,127 @@ static int shape_rows(SngIrNode *n, SngDiag *d) {
 }
 
 /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
+
+/* reshape(x, dims...): [batch, dims...], one dimension of -1 inferred (flatten: [batch, -1]);
+ * args i[0] = the number of dims after the batch, i[1..3] the dims.  The batch is kept, so
+ * a worker's piece of the batch reshapes alone. */
+static int shape_reshape(SngIrNode *n, SngDiag *d) {
+  SngShape s = n->src[0]->shape, o = {1 + (int)n->attr.args.i[0], {s.d[0]}};
+  char x[64];
+  int64_t rest = s.d[0] ? sng_shape_numel(s) / s.d[0] : 0, known_ = 1, infer = -1;
+  for (int i = 1; i < o.rank; i++) {
+    o.d[i] = n->attr.args.i[i];
+    if (o.d[i] < 0) infer = i;
+    else known_ *= o.d[i];
+  }
+  if (infer >= 0 && known_ > 0 && rest % known_ == 0) o.d[infer] = rest / known_, known_ = rest;
+  if (known_ != rest) {
+    sng_diag_error(d, n->loc, "reshape of %s: %lld values per sample cannot be %s", sh(s, x), (long long)rest,
+                   infer >= 0 ? "split that way" : "reshaped to that size");
+    return -1;
+  }
+  n->shape = o;
+  return 0;
+}
+
+/* The output size of a window of k with stride st over n padded by p each side; <= 0 if the
+ * window does not fit. */
+static int64_t window_out(int64_t n, int64_t k, int64_t st, int64_t p) {
+  return n + 2 * p < k ? 0 : (n + 2 * p - k) / st + 1;
+}
+
+/* conv2d and pool: x is [N, C, H, W] and the window fits the padded image */
+static int window_check(SngIrNode *n, const char *what, SngDiag *d, int64_t *oh, int64_t *ow) {
+  SngShape s = n->src[0]->shape;
+  const int64_t *a = n->attr.args.i;
+  char x[64];
+  if (s.rank != 4) {
+    sng_diag_error(d, n->loc, "%s wants [batch, channels, height, width]; got %s", what, sh(s, x));
+    return -1;
+  }
+  *oh = window_out(s.d[2], a[0], a[2], a[4]), *ow = window_out(s.d[3], a[1], a[3], a[5]);
+  if (*oh <= 0 || *ow <= 0) {
+    sng_diag_error(d, n->loc, "%s: the kernel %lldx%lld is larger than the padded input %lldx%lld (%s, pad %lldx%lld)",
+                   what, (long long)a[0], (long long)a[1], (long long)(s.d[2] + 2 * a[4]),
+                   (long long)(s.d[3] + 2 * a[5]), sh(s, x), (long long)a[4], (long long)a[5]);
+    return -1;
+  }
+  return 0;
+}
+
+/* conv2d(x [N,C,H,W], w [F, C*kh*kw] (C*kh*kw filled here), b [F]?) -> [N, F, OH, OW] */
+static int shape_conv(SngIrNode *n, SngDiag *d) {
+  SngIrNode *x = n->src[0], *w = n->src[1];
+  const int64_t *a = n->attr.args.i;
+  int64_t oh, ow;
+  char s1[64], s2[64];
+  if (window_check(n, "conv2d", d, &oh, &ow)) return -1;
+  int64_t ckk = x->shape.d[1] * a[0] * a[1];
+  if (w->op == SNG_OP_PARAM && w->shape.rank == 2 && w->shape.d[1] == 0) w->shape.d[1] = ckk;
+  if (w->shape.rank != 2 || w->shape.d[1] != ckk) {
+    sng_diag_error(d, n->loc, "conv2d: filters %s do not fit %s with a %lldx%lld kernel (want [filters, %lld])",
+                   sh(w->shape, s1), sh(x->shape, s2), (long long)a[0], (long long)a[1], (long long)ckk);
+    return -1;
+  }
+  if (ckk > SNG_MAX_GEMM_DIM || oh * ow > SNG_MAX_GEMM_DIM) {
+    sng_diag_error(d, n->loc, "conv2d: a matrix dimension of %s is larger than %lld (BLAS's int)", sh(x->shape, s1),
+                   (long long)SNG_MAX_GEMM_DIM);
+    return -1;
+  }
+  if (w->op == SNG_OP_PARAM && w->name && fits(w->shape, n->loc, w->name, d)) return -1;
+  int64_t f = w->shape.d[0];
+  if (n->nsrc == 3 && (n->src[2]->shape.rank != 1 || n->src[2]->shape.d[0] != f)) {
+    sng_diag_error(d, n->loc, "conv2d: bias %s does not match %lld filters", sh(n->src[2]->shape, s1), (long long)f);
+    return -1;
+  }
+  if (!w->fan_in) { /* the whole net's weight (a worker's piece has them from it) */
+    fans(w, ckk, f * a[0] * a[1]);
+    if (n->nsrc == 3) fans(n->src[2], ckk, f * a[0] * a[1]);
+  }
+  n->shape = (SngShape){4, {x->shape.d[0], f, oh, ow}};
+  return 0;
+}
+
+/* conv2d's input gradient (dy [N,F,OH,OW], w [F, C*kh*kw]) -> [N, C, H, W]; H, W in args i[6..7] */
+static int shape_conv_dx(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  const int64_t *a = n->attr.args.i;
+  SngShape dy = n->src[0]->shape, w = n->src[1]->shape;
+  n->shape = (SngShape){4, {dy.d[0], w.d[1] / (a[0] * a[1]), a[6], a[7]}};
+  return 0;
+}
+
+/* conv2d's filter gradient (x [N,C,H,W], dy [N,F,OH,OW]) -> [F, C*kh*kw] */
+static int shape_conv_dw(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  const int64_t *a = n->attr.args.i;
+  SngShape x = n->src[0]->shape, dy = n->src[1]->shape;
+  n->shape = sng_shape2(dy.d[1], x.d[1] * a[0] * a[1]);
+  return 0;
+}
+
+/* the sum of dy [N, C, ...] per channel -> [C] (a per-channel bias's gradient) */
+static int shape_chan_sum(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  n->shape = sng_shape1(n->src[0]->shape.d[1]);
+  return 0;
+}
+
+/* pool(x [N,C,H,W]) -> [N, C, OH, OW] (floor, as PyTorch's ceil_mode = False) */
+static int shape_pool(SngIrNode *n, SngDiag *d) {
+  int64_t oh, ow;
+  if (window_check(n, "pool", d, &oh, &ow)) return -1;
+  SngShape s = n->src[0]->shape;
+  n->shape = (SngShape){4, {s.d[0], s.d[1], oh, ow}};
+  return 0;
+}
+
+/* pool's input gradient (dy, x) -> x's shape */
+static int shape_pool_dx(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  n->shape = n->src[1]->shape;
+  return 0;
+}
 
 /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
 
@@ -344,6 +491,81 @@ static int shape_top_k(SngIrNode *n, SngDiag *d) {
 
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
 
+/* dropout: x's shape.  The mask is drawn per element of the WHOLE tensor: on the whole graph
+ * args.i[4..7) keep its dims 1..3 (args.i[7] = 1 once set, and the pieces copy them); on a
+ * worker's piece args.i[0..4) is the piece's origin, set here after partitioning. */
+static int shape_dropout(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  SngShape s = n->src[0]->shape;
+  if (!n->attr.args.i[7]) {
+    for (int i = 1; i < s.rank; i++) n->attr.args.i[4 + i - 1] = s.d[i];
+    n->attr.args.i[7] = 1;
+  }
+  for (int i = 0; i < SNG_MAX_RANK; i++) n->attr.args.i[i] = n->at[i];
+  n->shape = s;
+  return 0;
+}
+
+/* [batch, channels, ...]: the layouts lrn and batchnorm take */
+static int want_channels(SngIrNode *n, const char *what, SngDiag *d) {
+  char x[64];
+  SngShape s = n->src[0]->shape;
+  if (s.rank >= 2) return 0;
+  sng_diag_error(d, n->loc, "%s() wants [batch, features] or [batch, channels, height, width]; got %s", what,
+                 sh(s, x));
+  return -1;
+}
+
+static int shape_lrn(SngIrNode *n, SngDiag *d) {
+  if (want_channels(n, "lrn", d)) return -1;
+  n->shape = n->src[0]->shape;
+  return 0;
+}
+
+/* x [N, C, ...] -> each row's sums of x and x^2 per channel, [N, 2, C] */
+static int shape_bn_stats(SngIrNode *n, SngDiag *d) {
+  if (want_channels(n, "batchnorm", d)) return -1;
+  SngShape s = n->src[0]->shape;
+  n->shape = (SngShape){3, {s.d[0], 2, s.d[1]}};
+  return 0;
+}
+
+/* (x, stats, gamma, beta, running mean, running var): x's shape; the four parameters are
+ * [channels], filled in here (the user writes no size), and the running statistics learn
+ * their averaging rule: momentum and the count of values of a whole batch's channel, M for
+ * the mean and M - 1 for the (unbiased) variance, as PyTorch */
+static int shape_batchnorm(SngIrNode *n, SngDiag *d) {
+  if (want_channels(n, "batchnorm", d)) return -1;
+  SngShape s = n->src[0]->shape;
+  int64_t c = s.d[1];
+  for (int k = 2; k < 6; k++) {
+    SngIrNode *p = n->src[k];
+    char x[64];
+    if (p->shape.rank == 1 && p->shape.d[0] == 0) p->shape.d[0] = c;
+    if (p->shape.rank != 1 || p->shape.d[0] != c) {
+      sng_diag_error(d, n->loc, "batchnorm(): parameter %s has shape %s, the input %lld channels",
+                     p->name ? p->name : "?", sh(p->shape, x), (long long)c);
+      return -1;
+    }
+  }
+  if (n->src[4]->op == SNG_OP_PARAM && !n->src[4]->attr.param.whole) { /* the whole graph: the whole batch */
+    int64_t m = sng_shape_numel(s) / c;
+    n->src[4]->running[0] = n->src[5]->running[0] = n->attr.args.f[1];
+    n->src[4]->running[1] = (double)m;
+    n->src[5]->running[1] = (double)(m > 1 ? m - 1 : 1);
+  }
+  n->shape = s;
+  return 0;
+}
+
+/* (dy, x, stats, gamma), args.i[0]: 0 dx (x's shape), 1 d stats (the stats' shape), 2..5 per channel */
+static int shape_bn_bwd(SngIrNode *n, SngDiag *d) {
+  (void)d;
+  int64_t which = n->attr.args.i[0];
+  n->shape = which == 0 ? n->src[1]->shape : which == 1 ? n->src[2]->shape : sng_shape1(n->src[1]->shape.d[1]);
+  return 0;
+}
+
 #define none NULL
 static const ShapeFn shape_fn[SNG_OP__COUNT] = {
 #define OP(name, nsrc, flags, shape, ...) [SNG_OP_##name] = shape,
@@ -376,5 +598,6 @@ int sng_pass_shape(SngIrGraph *g, SngDiag *d) {
       err = -1;
     }
   }
+  for (int i = 0; !err && i < g->nnodes; i++) err = unresolved(g->nodes[i], d);
   return err;
 }

@@ -100,6 +100,23 @@ int sng_mpi_max(int v) {
   return v;
 }
 
+static MPI_Comm norm_comm = MPI_COMM_NULL; /* clip_norm: the ranks whose servers own slices */
+
+void sng_mpi_norm_setup(int member) {
+  if (started) check(MPI_Comm_split(coll_comm, member ? 0 : MPI_UNDEFINED, me, &norm_comm), "MPI_Comm_split");
+}
+
+double sng_mpi_norm_sum(double v) {
+  if (started && norm_comm != MPI_COMM_NULL)
+    check(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_DOUBLE, MPI_SUM, norm_comm), "MPI_Allreduce");
+  return v;
+}
+
+void sng_mpi_norm_free(void) {
+  if (norm_comm != MPI_COMM_NULL) MPI_Comm_free(&norm_comm);
+  norm_comm = MPI_COMM_NULL;
+}
+
 void sng_mpi_barrier(void) {
   if (started) check(MPI_Barrier(coll_comm), "MPI_Barrier");
 }

@@ -71,6 +71,12 @@ void sng_mpi_stop(void);
 void sng_mpi_sum(double *v, int n);              /* every rank gets the sums */
 int sng_mpi_max(int v);                          /* the largest v over the ranks */
 void sng_mpi_barrier(void);
+/* clip_norm (runtime/exec/group.c): the ranks whose servers own slices (member) sum one
+ * double each step, called by one server thread per member rank; sng_mpi_norm_setup is
+ * collective over every rank, once per group, sng_mpi_norm_free likewise at its end. */
+void sng_mpi_norm_setup(int member);
+double sng_mpi_norm_sum(double v);
+void sng_mpi_norm_free(void);
 /* rank `from` sends len floats to rank 0, which receives them into data (others: no-op) */
 void sng_mpi_to_root(float *data, int64_t len, int from);
 int64_t sng_mpi_bytes(void);                     /* payload bytes this rank sent over MPI */

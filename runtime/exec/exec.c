@@ -38,7 +38,10 @@ struct SngExec {
   SngKernelFn update;
   int profile;
   double t_gemm, t_jit, t_c;    /* seconds spent in each kind of op, when profiling */
+  int64_t step;                 /* the training step, for the ops that draw (dropout's mask) */
 };
+
+_Thread_local SngRtCtx sng_rt_ctx;
 
 static int fail(char *err, size_t n, const char *fmt, const char *a, long long b) {
   snprintf(err, n, fmt, a, b);
@@ -163,6 +166,7 @@ void sng_exec_free(SngExec *e) {
 static const float no_scalars[SNG_PLAN_MAX_SCALARS] = {0}; /* worker kernels take no runtime scalars */
 
 void sng_exec_run(SngExec *e, int phase, void (*on_param)(void *ctx, int param), void *ctx) {
+  sng_rt_ctx = (SngRtCtx){phase == SNG_EXEC_TRAIN, e->plan->train.seed, e->step};
   for (int i = 0; i < e->ncode; i++) {
     Instr *in = &e->code[i];
     if (!(in->phases & 1u << phase)) continue;
@@ -198,6 +202,8 @@ float *sng_exec_tensor(SngExec *e, const char *name) {
 }
 
 int64_t sng_exec_kernel_calls(const SngExec *e) { return e->kcalls; }
+
+void sng_exec_set_step(SngExec *e, int64_t step) { e->step = step; }
 
 void sng_exec_set_comm(SngExec *e, SngCommFn fn, void *ctx) { e->comm = fn, e->comm_ctx = ctx; }
 

@@ -106,33 +106,93 @@ static void bridge(void *ctx, const SngPlanOp *op, float *data, int64_t bytes) {
 
 /* ---- threads ---- */
 
-double sng_group_lr(const SngPlanUpdater *u, int64_t step) {
-  if (u->schedule == SNG_SCHED_STEP && u->sched_every > 0) return u->lr * pow(u->sched_gamma, (double)(step / u->sched_every));
-  return u->lr;
+double sng_group_lr(const SngPlanUpdater *u, int64_t step) { return sng_upd_lr(u, step); }
+
+/* A running statistic is not trained: its share is the batch's sum, and the value follows
+ * PyTorch's running average (docs/language.md, batchnorm). */
+static void running_update(float *v, const float *share, int64_t n, const SngPlanParam *pp) {
+  double m = pp->running, div = pp->running_div > 0 ? pp->running_div : 1;
+  for (int64_t i = 0; i < n; i++) v[i] = (float)((1 - m) * v[i] + m * (share[i] / div));
+}
+
+/* Slice s's update with gradient grad at the message's version (the step it belongs to);
+ * batchnorm's running statistics take their running average instead. */
+static void apply(GServer *sv, int s, const float *grad, int64_t version, double grad_scale) {
+  SngGroup *g = sv->grp;
+  const SngPlan *p = g->p;
+  const SngPlanSlice *sl = &p->slices[s];
+  GParam *q = &g->par[sl->param];
+  float scalars[SNG_UPD_NSCALARS], *bufs[2 + SNG_UPD_MAX_STATE];
+  if (p->params[sl->param].running > 0) {
+    running_update(q->value + sl->offset, grad, sl->len, &p->params[sl->param]);
+    return;
+  }
+  sng_upd_scalars(&p->updater, &p->params[sl->param], version - 1, grad_scale, scalars);
+  double t0 = g->profile ? sng_now() : 0;
+  if (g->shared) sng_shared_update(g->shared, g, s, grad, scalars); /* downpour: groups.c */
+  else {
+    sng_upd_bufs(&p->updater, q->value, q->state, q->size, sl, grad, bufs);
+    g->update(bufs, scalars, 1, sl->len);
+  }
+  if (g->profile) sv->t_update += sng_now() - t0;
+}
+
+/* clip_norm: adds this server's sum of squares to the round and waits for every server
+ * owning slices; the total of the step's gradients over all of them */
+static double norm_exchange(SngGroup *g, double part) {
+  pthread_mutex_lock(&g->norm_mu);
+  int64_t round = g->norm_round;
+  g->norm_sum += part;
+  if (++g->norm_count == g->norm_n) { /* the last of this rank's servers: the ranks' sums */
+    g->norm_total = g->nranks > 1 ? sng_mpi_norm_sum(g->norm_sum) : g->norm_sum;
+    g->norm_sum = 0, g->norm_count = 0;
+    g->norm_round++;
+    pthread_cond_broadcast(&g->norm_cv);
+  } else
+    while (g->norm_round == round) pthread_cond_wait(&g->norm_cv, &g->norm_mu);
+  double total = g->norm_total;
+  pthread_mutex_unlock(&g->norm_mu);
+  return total;
+}
+
+/* clip_norm: holds the slice until all of this server's slices of the step are in, then
+ * scales every gradient by the clipping factor of the global norm and updates them */
+static void hold(GServer *sv, const SngMsg *m, const float *grad) {
+  SngGroup *g = sv->grp;
+  sv->pend[sv->npend] = m->slice, sv->pend_grad[sv->npend] = grad;
+  sv->pend_free[sv->npend] = m->from ? m->payload : NULL;
+  if (++sv->npend < sv->nmine) return;
+  double part = 0;
+  for (int k = 0; k < sv->npend; k++) {
+    const float *x = sv->pend_grad[k];
+    if (g->p->params[g->p->slices[sv->pend[k]].param].running > 0) continue; /* not a gradient */
+    for (int64_t j = 0, n = g->p->slices[sv->pend[k]].len; j < n; j++) part += (double)x[j] * x[j];
+  }
+  double scale = sng_upd_clip_scale(&g->p->updater, norm_exchange(g, part));
+  for (int k = 0; k < sv->npend; k++) {
+    apply(sv, sv->pend[k], sv->pend_grad[k], m->version, scale);
+    free((void *)sv->pend_free[k]);
+    sng_ranks_reply(g, sv->pend[k]);
+  }
+  sv->npend = 0;
 }
 
 static void *server_main(void *arg) {
   GServer *sv = arg;
   SngGroup *g = sv->grp;
-  const SngPlan *p = g->p;
   for (;;) {
     SngMsg m = sng_comm_recv(g->comm, sv->unit);
     if (m.kind == SNG_MSG_QUIT) break;
-    const SngPlanSlice *sl = &p->slices[m.slice];
-    const SngPlanParam *pp = &p->params[sl->param];
-    GParam *q = &g->par[sl->param];
-    float scalars[3] = {(float)(sng_group_lr(&p->updater, m.version - 1) * pp->lr_mult),
-                        (float)(p->updater.weight_decay * pp->wd_mult), 1.0f};
     const float *grad = sng_ranks_take(g, &m); /* NULL: other ranks' shares still to come */
     if (!grad) {
       if (m.from) free((void *)m.payload); /* (summed already) */
       continue;
     }
-    float *bufs[3] = {q->value + sl->offset, (float *)grad, q->state ? q->state + sl->offset : NULL};
-    double t0 = g->profile ? sng_now() : 0;
-    if (g->shared) sng_shared_update(g->shared, g, m.slice, bufs[1], scalars); /* downpour: groups.c */
-    else g->update(bufs, scalars, 1, sl->len);
-    if (g->profile) sv->t_update += sng_now() - t0;
+    if (g->p->updater.clip_norm > 0) {
+      hold(sv, &m, grad);
+      continue;
+    }
+    apply(sv, m.slice, grad, m.version, 1);
     if (m.from) free((void *)m.payload);
     sng_ranks_reply(g, m.slice);
   }
@@ -155,6 +215,7 @@ static void fill_inputs(GWorker *w) {
 static void worker_step(GWorker *w) {
   SngGroup *g = w->grp;
   fill_inputs(w);
+  sng_exec_set_step(w->exec, g->step);
   if (g->mode == MODE_TRAIN) {
     pthread_mutex_lock(&w->mu);
     w->pending = w->nheld;
@@ -345,12 +406,22 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
    * thread takes them: it polls for a stop between steps (singa-exec) */
   SngSigMask old;
   sng_signals_block(&old);
+  pthread_mutex_init(&g->norm_mu, NULL);
+  pthread_cond_init(&g->norm_cv, NULL);
   for (int s = 0; s < g->ns; s++) {
-    g->srv[s] = (GServer){g, first_server + s, 0, 0};
+    g->srv[s] = (GServer){.grp = g, .unit = first_server + s};
+    if (p->updater.clip_norm > 0) {
+      for (int k = 0; k < p->nslices; k++) g->srv[s].nmine += p->slices[k].server == first_server + s;
+      g->norm_n += g->srv[s].nmine > 0 && g->unit_rank[first_server + s] == g->me;
+      g->srv[s].pend = sng_calloc((size_t)g->srv[s].nmine + 1, sizeof(int));
+      g->srv[s].pend_grad = sng_calloc((size_t)g->srv[s].nmine + 1, sizeof(float *));
+      g->srv[s].pend_free = sng_calloc((size_t)g->srv[s].nmine + 1, sizeof(float *));
+    }
     if (g->unit_rank[first_server + s] == g->me) pthread_create(&g->srv[s].thread, NULL, server_main, &g->srv[s]);
   }
   for (int i = 1; i < g->nlocal; i++) pthread_create(&g->w[g->local[i]].thread, NULL, worker_main, &g->w[g->local[i]]);
   sng_signals_restore(&old);
+  if (p->updater.clip_norm > 0 && g->nranks > 1) sng_mpi_norm_setup(g->norm_n > 0); /* collective */
   g->running = 1;
   return g;
 fail:
@@ -408,6 +479,7 @@ void sng_group_free(SngGroup *g) {
     pthread_barrier_destroy(&g->start);
     pthread_barrier_destroy(&g->end);
   }
+  if (g->running && g->p->updater.clip_norm > 0 && g->nranks > 1) sng_mpi_norm_free();
   sng_comm_free(g->comm); /* first: a rank's receiving thread may still be finishing a reply */
   g->comm = NULL;
   for (int i = 0; g->w && i < g->nw; i++) {
@@ -422,6 +494,8 @@ void sng_group_free(SngGroup *g) {
     free(g->par[i].value), free(g->par[i].state), free(g->par[i].own_agg), free(g->par[i].src);
     pthread_mutex_destroy(&g->par[i].mu);
   }
+  for (int s = 0; g->srv && s < g->ns; s++) free(g->srv[s].pend), free(g->srv[s].pend_grad), free(g->srv[s].pend_free);
+  if (g->srv) pthread_mutex_destroy(&g->norm_mu), pthread_cond_destroy(&g->norm_cv);
   free(g->w), free(g->srv), free(g->par), free(g->values), free(g->xbuf), free(g->ybuf);
   sng_ranks_free(g);
   sng_jit_free(g->jit);

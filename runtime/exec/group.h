@@ -30,6 +30,11 @@ typedef struct GServer {
   int unit;
   pthread_t thread;
   double t_update;                      /* profile: seconds in update kernels */
+  /* clip_norm: the slices of this step held back until every server's sum of squares is in */
+  int nmine, npend;                     /* slices this server owns; held */
+  int *pend;                            /* their slice numbers */
+  const float **pend_grad;
+  const float **pend_free;              /* payloads to free after the update (another rank's) */
 } GServer;
 
 typedef struct GParam {                 /* the stub's entry, and the servers' memory */
@@ -67,11 +72,17 @@ struct SngGroup {
   int *senders, *arrived;               /* per slice: ranks whose shares it sums; arrived this step */
   float **acc;                          /* per slice: the shares summed so far (senders > 1) */
   char **held;                          /* per rank: "workers 2, 3 and server 1" */
+  /* clip_norm: the servers exchange their partial sums of squares each step (group.c) */
+  pthread_mutex_t norm_mu;
+  pthread_cond_t norm_cv;
+  int norm_n, norm_count;               /* servers owning slices; sums in this round */
+  int64_t norm_round;
+  double norm_sum, norm_total;
 };
 
 /* downpour: the server's update of slice s with grad, on the shared values under the slice's
  * lock, then the fresh values into group g's copy (groups.c) */
-void sng_shared_update(struct SngShared *sh, SngGroup *g, int s, const float *grad, const float scalars[3]);
+void sng_shared_update(struct SngShared *sh, SngGroup *g, int s, const float *grad, const float *scalars);
 
 /* Runs one step of every worker on (x, y): mode SNG_EXEC_TRAIN or SNG_EXEC_TEST. */
 void sng_group_run(SngGroup *g, int mode, const float *x, const float *y);

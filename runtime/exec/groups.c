@@ -36,11 +36,12 @@ struct SngShared {
   int nslices;
 };
 
-void sng_shared_update(SngShared *sh, SngGroup *g, int s, const float *grad, const float scalars[3]) {
+void sng_shared_update(SngShared *sh, SngGroup *g, int s, const float *grad, const float *scalars) {
   const SngPlanSlice *sl = &g->p->slices[s];
   int i = sl->param;
   pthread_mutex_lock(&sh->mu[s]);
-  float *bufs[3] = {sh->value[i] + sl->offset, (float *)grad, sh->state[i] ? sh->state[i] + sl->offset : NULL};
+  float *bufs[2 + SNG_UPD_MAX_STATE];
+  sng_upd_bufs(&g->p->updater, sh->value[i], sh->state[i], g->par[i].size, sl, grad, bufs);
   g->update(bufs, scalars, 1, sl->len);
   memcpy(g->par[i].value + sl->offset, sh->value[i] + sl->offset, (size_t)sl->len * sizeof(float));
   pthread_mutex_unlock(&sh->mu[s]);

@@ -34,6 +34,9 @@ int sng_exec_piece_is_whole(const SngPlan *p, const SngPlanTensor *t);
 typedef void (*SngCommFn)(void *ctx, const SngPlanOp *op, float *data, int64_t bytes);
 void sng_exec_set_comm(SngExec *e, SngCommFn fn, void *ctx);
 void sng_exec_free(SngExec *e);
+/* The training step the next runs belong to (0 until set): with the plan's seed it fixes
+ * every random draw of the ops (dropout's mask), so a resumed run repeats them. */
+void sng_exec_set_step(SngExec *e, int64_t step);
 /* Runs the ops of the phase; after the last op that touches parameter i (its gradient is
  * final and its value no longer read), calls on_param(ctx, i). */
 void sng_exec_run(SngExec *e, int phase, void (*on_param)(void *ctx, int param), void *ctx);
@@ -46,6 +49,21 @@ SngKernelFn sng_exec_update_fn(const SngExec *e);
  * C kernels since profiling began. */
 void sng_exec_profile(SngExec *e, int on);
 void sng_exec_times(const SngExec *e, double *gemm, double *jit, double *c);
+
+/* ---- the updater's runtime side (update.c; formulas in docs/language.md) ---- */
+/* The learning rate of step s (0-based: the step whose gradient is applied), schedule and
+ * warm-up included, before the parameter's lr_mult. */
+double sng_upd_lr(const SngPlanUpdater *u, int64_t s);
+/* The update kernel's scalars (SNG_UPD_S_*) for parameter pp at step s. */
+void sng_upd_scalars(const SngPlanUpdater *u, const SngPlanParam *pp, int64_t s, double grad_scale,
+                     float out[SNG_UPD_NSCALARS]);
+/* The kernel's buffers for slice sl of a parameter of n values: state buffer k of the
+ * parameter lives at state + k * n. */
+void sng_upd_bufs(const SngPlanUpdater *u, float *value, float *state, int64_t n, const SngPlanSlice *sl,
+                  const float *grad, float *bufs[2 + SNG_UPD_MAX_STATE]);
+/* The gradients' scale under clip_norm, given the sum of squares of every gradient of the
+ * step (1 without clip_norm). */
+double sng_upd_clip_scale(const SngPlanUpdater *u, double sumsq);
 
 /* ---- training ---- */
 typedef struct SngRunOpts {

@@ -37,8 +37,16 @@ static const char *const init_kinds[] = {
   [SNG_PINIT_CONSTANT] = "constant", [SNG_PINIT_UNIFORM] = "uniform",
   [SNG_PINIT_GAUSSIAN] = "gaussian",
 };
-static const char *const updaters[] = {[SNG_UPD_SGD] = "sgd"};
-static const char *const schedules[] = {[SNG_SCHED_FIXED] = "fixed", [SNG_SCHED_STEP] = "step"};
+static const char *const updaters[SNG_UPD__COUNT] = {
+  [SNG_UPD_SGD] = "sgd", [SNG_UPD_NESTEROV] = "nesterov", [SNG_UPD_ADAGRAD] = "adagrad",
+  [SNG_UPD_RMSPROP] = "rmsprop", [SNG_UPD_ADADELTA] = "adadelta", [SNG_UPD_ADAM] = "adam",
+  [SNG_UPD_ADAMAX] = "adamax",
+};
+static const char *const schedules[SNG_SCHED__COUNT] = {
+  [SNG_SCHED_FIXED] = "fixed", [SNG_SCHED_STEP] = "step", [SNG_SCHED_MULTISTEP] = "multistep",
+  [SNG_SCHED_EXPONENTIAL] = "exponential", [SNG_SCHED_INVERSE] = "inverse", [SNG_SCHED_INVERSE_T] = "inverse_t",
+  [SNG_SCHED_LINEAR] = "linear", [SNG_SCHED_COSINE] = "cosine",
+};
 static const char *const frameworks[SNG_FW__COUNT] = {
   [SNG_FW_SANDBLASTER] = "sandblaster", [SNG_FW_ALLREDUCE] = "allreduce",
   [SNG_FW_DOWNPOUR] = "downpour", [SNG_FW_HOGWILD] = "hogwild",

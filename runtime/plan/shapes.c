@@ -197,6 +197,133 @@ static int kernel(const OpCtx *x) {
   return SNG_OK;
 }
 
+/* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias): their rules ---- */
+
+/* out has in's values in another shape, the batch kept (conv.c rt_reshape) */
+static int reshape(const OpCtx *x) {
+  if (want_rank(x, 0, 1, -1) || want_rank(x, -1, 1, -1)) return SNG_EFORMAT;
+  if (out_t(x)->dims[0] != in_t(x, 0)->dims[0])
+    return sng_plan_bad(x->c, "%s: reshape changes the batch from %lld to %lld", at(x),
+                        (long long)in_t(x, 0)->dims[0], (long long)out_t(x)->dims[0]);
+  return want_numel(x, -1, numel(in_t(x, 0)), "a reshape of its input");
+}
+
+/* tensor k (< 0: the output) is [N, C, H, W] */
+static int want_nchw(const OpCtx *x, int k) {
+  const SngPlanTensor *t = k < 0 ? out_t(x) : in_t(x, k);
+  char b[160];
+  if (t->rank != 4)
+    return sng_plan_bad(x->c, "%s: %s has rank %d (%s wants [N, C, H, W])", at(x), tname(x, b, sizeof b, k),
+                        t->rank, sng_plan_op_name(x->o->op));
+  return SNG_OK;
+}
+
+/* The window arguments iattr[0..6) are sane and slide over an h x w image (padded) to oh x ow. */
+static int want_window(const OpCtx *x, int64_t h, int64_t w, int64_t oh, int64_t ow) {
+  const int64_t *a = x->o->iattr;
+  for (int i = 0; i < 6; i++)
+    if (a[i] < (i < 4 ? 1 : 0) || a[i] > INT32_MAX)
+      return sng_plan_bad(x->c, "%s: window argument iattr[%d] is %lld", at(x), i, (long long)a[i]);
+  int64_t eh = h + 2 * a[4] < a[0] ? 0 : (h + 2 * a[4] - a[0]) / a[2] + 1;
+  int64_t ew = w + 2 * a[5] < a[1] ? 0 : (w + 2 * a[5] - a[1]) / a[3] + 1;
+  if (eh != oh || ew != ow || oh <= 0 || ow <= 0)
+    return sng_plan_bad(x->c, "%s: a %lldx%lld window (stride %lldx%lld, pad %lldx%lld) over %lldx%lld makes "
+                        "%lldx%lld, not %lldx%lld", at(x), (long long)a[0], (long long)a[1], (long long)a[2],
+                        (long long)a[3], (long long)a[4], (long long)a[5], (long long)h, (long long)w,
+                        (long long)eh, (long long)ew, (long long)oh, (long long)ow);
+  return SNG_OK;
+}
+
+/* dims d of tensor k (< 0: the output) equal v */
+static int want_dim(const OpCtx *x, int k, int d, int64_t v, const char *why) {
+  const SngPlanTensor *t = k < 0 ? out_t(x) : in_t(x, k);
+  char b[160];
+  if (t->dims[d] != v)
+    return sng_plan_bad(x->c, "%s: %s has dimension %d of %lld, but %s makes %lld", at(x),
+                        tname(x, b, sizeof b, k), d, (long long)t->dims[d], why, (long long)v);
+  return SNG_OK;
+}
+
+/* the filters [F, C*kh*kw] of an image with c channels fit BLAS's int */
+static int want_filters(const OpCtx *x, int k, int64_t c) {
+  const SngPlanTensor *w = in_t(x, k);
+  if (w->rank != 2) return sng_plan_bad(x->c, "%s: the filters have rank %d (want [F, C*kh*kw])", at(x), w->rank);
+  int64_t kk = c * x->o->iattr[0] * x->o->iattr[1];
+  if (w->dims[1] > INT32_MAX || w->dims[0] > INT32_MAX)
+    return sng_plan_bad(x->c, "%s: filters exceed the BLAS int", at(x));
+  return want_dim(x, k, 1, kk, "channels x kernel");
+}
+
+/* out [N, F, OH, OW] = conv(x [N, C, H, W], w [F, C*kh*kw]) (+ b [F]) (conv.c rt_conv2d) */
+static int conv2d(const OpCtx *x) {
+  if (x->o->nin != 2 && x->o->nin != 3)
+    return sng_plan_bad(x->c, "%s: conv2d with %d inputs (2, or 3 with a bias)", at(x), x->o->nin);
+  if (want_nchw(x, 0) || want_nchw(x, -1)) return SNG_EFORMAT;
+  const SngPlanTensor *i = in_t(x, 0), *o = out_t(x);
+  if (want_window(x, i->dims[2], i->dims[3], o->dims[2], o->dims[3]) || want_filters(x, 1, i->dims[1]) ||
+      want_dim(x, -1, 0, i->dims[0], "the batch") || want_dim(x, -1, 1, in_t(x, 1)->dims[0], "the filters") ||
+      (x->o->nin == 3 && want_numel(x, 2, o->dims[1], "one bias per filter")))
+    return SNG_EFORMAT;
+  if (o->dims[2] * o->dims[3] > INT32_MAX) return sng_plan_bad(x->c, "%s: output planes exceed the BLAS int", at(x));
+  return SNG_OK;
+}
+
+/* dx [N, C, H, W] (H, W = iattr[6..7]) from dy [N, F, OH, OW] and w [F, C*kh*kw] */
+static int conv2d_bwd_data(const OpCtx *x) {
+  if (want_nchw(x, 0) || want_nchw(x, -1)) return SNG_EFORMAT;
+  const SngPlanTensor *dy = in_t(x, 0), *o = out_t(x);
+  return want_window(x, o->dims[2], o->dims[3], dy->dims[2], dy->dims[3]) || want_filters(x, 1, o->dims[1]) ||
+         want_dim(x, -1, 0, dy->dims[0], "the batch") || want_dim(x, 1, 0, dy->dims[1], "dy's channels") ||
+         want_dim(x, -1, 2, x->o->iattr[6], "the input's height") ||
+         want_dim(x, -1, 3, x->o->iattr[7], "the input's width");
+}
+
+/* dw [F, C*kh*kw] from x [N, C, H, W] and dy [N, F, OH, OW] */
+static int conv2d_bwd_filter(const OpCtx *x) {
+  if (want_nchw(x, 0) || want_nchw(x, 1)) return SNG_EFORMAT;
+  if (out_t(x)->rank != 2) return sng_plan_bad(x->c, "%s: the filter gradient has rank %d (want 2)", at(x), out_t(x)->rank);
+  const SngPlanTensor *i = in_t(x, 0), *dy = in_t(x, 1);
+  int64_t kk = i->dims[1] * x->o->iattr[0] * x->o->iattr[1];
+  return want_window(x, i->dims[2], i->dims[3], dy->dims[2], dy->dims[3]) ||
+         want_dim(x, 1, 0, i->dims[0], "the batch") || want_dim(x, -1, 0, dy->dims[1], "dy's channels") ||
+         want_dim(x, -1, 1, kk, "channels x kernel") ||
+         (kk > INT32_MAX || dy->dims[2] * dy->dims[3] > INT32_MAX ? sng_plan_bad(x->c, "%s: exceeds the BLAS int", at(x)) : 0);
+}
+
+/* out [C] = the sums of in [N, C, ...] per channel */
+static int chan_sum(const OpCtx *x) {
+  if (want_rank(x, 0, 2, -1)) return SNG_EFORMAT;
+  return want_numel(x, -1, in_t(x, 0)->dims[1], "one sum per channel");
+}
+
+/* the pool mode (0 max, 1 avg) and PyTorch's pad <= kernel / 2 (no window only of padding) */
+static int pool_args(const OpCtx *x) {
+  const int64_t *a = x->o->iattr;
+  if (a[6] != 0 && a[6] != 1) return sng_plan_bad(x->c, "%s: pool mode %lld (0 max, 1 avg)", at(x), (long long)a[6]);
+  if (a[4] > a[0] / 2 || a[5] > a[1] / 2)
+    return sng_plan_bad(x->c, "%s: pool pad %lldx%lld is more than half the kernel", at(x), (long long)a[4],
+                        (long long)a[5]);
+  return SNG_OK;
+}
+
+/* out [N, C, OH, OW] pools x [N, C, H, W] */
+static int pool(const OpCtx *x) {
+  if (want_nchw(x, 0) || want_nchw(x, -1) || pool_args(x)) return SNG_EFORMAT;
+  const SngPlanTensor *i = in_t(x, 0), *o = out_t(x);
+  return want_window(x, i->dims[2], i->dims[3], o->dims[2], o->dims[3]) || want_dim(x, -1, 0, i->dims[0], "the batch") ||
+         want_dim(x, -1, 1, i->dims[1], "the channels");
+}
+
+/* dx (x's shape) from dy [N, C, OH, OW] and x [N, C, H, W] */
+static int pool_bwd(const OpCtx *x) {
+  if (want_nchw(x, 0) || want_nchw(x, 1) || want_nchw(x, -1) || pool_args(x)) return SNG_EFORMAT;
+  const SngPlanTensor *dy = in_t(x, 0), *i = in_t(x, 1);
+  for (int d = 0; d < 4; d++)
+    if (want_dim(x, -1, d, i->dims[d], "x's shape")) return SNG_EFORMAT;
+  return want_window(x, i->dims[2], i->dims[3], dy->dims[2], dy->dims[3]) || want_dim(x, 0, 0, i->dims[0], "the batch") ||
+         want_dim(x, 0, 1, i->dims[1], "the channels");
+}
+
 /* ---- issue 10: activations, tensor ops, losses and metrics (the rules) ---- */
 
 /* Every input k in ks has the element count of input 0 (or the output, k < 0). */
@@ -266,6 +393,64 @@ static int top_k(const OpCtx *x) {
   return accuracy(x);
 }
 
+/* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout): their rules ---- */
+
+/* every input and the output have the same number of elements (dropout, lrn: elementwise
+ * in shape; the lrn window stays inside a row's channels) */
+static int norm_same(const OpCtx *x) {
+  for (int k = 0; k < x->o->nin; k++)
+    if (want_numel(x, k, numel(out_t(x)), "an op of one shape")) return SNG_EFORMAT;
+  return SNG_OK;
+}
+
+static int norm_lrn(const OpCtx *x) {
+  if (x->o->iattr[0] < 1)
+    return sng_plan_bad(x->c, "%s: lrn window size iattr[0] is %lld (must be >= 1)", at(x), (long long)x->o->iattr[0]);
+  return want_rank(x, x->o->nin - 1, 2, -1) || norm_same(x);
+}
+
+/* The row sums [N, 2, C] in input k match x [N, C, ...] (rows: all of the batch's or x's own). */
+static int bn_sums(const OpCtx *x, int k, const SngPlanTensor *t, int own_rows) {
+  const SngPlanTensor *s = k < 0 ? out_t(x) : in_t(x, k);
+  char b[160];
+  if (s->rank != 3 || s->dims[1] != 2 || s->dims[2] != t->dims[1] || (own_rows && s->dims[0] != t->dims[0]))
+    return sng_plan_bad(x->c, "%s: %s is not the row sums [%s, 2, %lld] of a batch of %lld channels", at(x),
+                        tname(x, b, sizeof b, k), own_rows ? "rows" : "batch", (long long)t->dims[1],
+                        (long long)t->dims[1]);
+  return SNG_OK;
+}
+
+/* BN_STATS (x) -> [N, 2, C]; BN_STATS_BWD (x, d sums) -> x's shape */
+static int norm_bn_stats(const OpCtx *x) {
+  const SngPlanTensor *t = in_t(x, 0);
+  if (want_rank(x, 0, 2, -1)) return SNG_EFORMAT;
+  if (x->o->nin == 1) return bn_sums(x, -1, t, 1);
+  return bn_sums(x, 1, t, 1) || want_numel(x, -1, numel(t), "the gradient of its input");
+}
+
+/* BATCHNORM (x, sums, gamma, beta, mean, var) -> x's shape;
+ * BN_BWD (dy, x, sums, gamma) -> iattr[0]: 0 x's shape, 1 the sums', 2..5 [C] */
+static int norm_batchnorm(const OpCtx *x) {
+  int bwd = x->o->op == SNG_OP_BN_BWD, xi = bwd ? 1 : 0;
+  int64_t which = bwd ? x->o->iattr[0] : 0;
+  if (which < 0 || which > 5)
+    return sng_plan_bad(x->c, "%s: BN_BWD iattr[0] is %lld (0..5)", at(x), (long long)which);
+  if (want_rank(x, xi, 2, -1)) return SNG_EFORMAT;
+  const SngPlanTensor *t = in_t(x, xi);
+  int64_t c = t->dims[1];
+  if (bn_sums(x, xi + 1, t, 0)) return SNG_EFORMAT;
+  for (int k = xi + 2; k < x->o->nin; k++)
+    if (want_numel(x, k, c, "one value per channel")) return SNG_EFORMAT;
+  if (bwd && want_numel(x, 0, numel(t), "the gradient of its output")) return SNG_EFORMAT;
+  if (which == 1) {
+    const SngPlanTensor *s = in_t(x, 2), *o = out_t(x);
+    if (o->rank != 3 || o->dims[0] != s->dims[0] || o->dims[1] != 2 || o->dims[2] != s->dims[2])
+      return sng_plan_bad(x->c, "%s: the gradient of the row sums has another shape than they", at(x));
+    return SNG_OK;
+  }
+  return want_numel(x, -1, which >= 2 ? c : numel(t), which >= 2 ? "one value per channel" : "its input's shape");
+}
+
 /* ---------------------------------------------------------------- the table */
 
 typedef struct Rule {
@@ -283,6 +468,13 @@ static const Rule rules[SNG_OP__COUNT] = {
   [SNG_OP_BRIDGE] = {-1, -1, bridge},
   [SNG_OP_KERNEL] = {-1, -1, kernel},
   /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
+  [SNG_OP_RESHAPE] = {1, 1, reshape},
+  [SNG_OP_CONV2D] = {-1, 1, conv2d},
+  [SNG_OP_CONV2D_BWD_DATA] = {2, 1, conv2d_bwd_data},
+  [SNG_OP_CONV2D_BWD_FILTER] = {2, 1, conv2d_bwd_filter},
+  [SNG_OP_CHAN_SUM] = {1, 1, chan_sum},
+  [SNG_OP_POOL] = {1, 1, pool},
+  [SNG_OP_POOL_BWD] = {2, 1, pool_bwd},
 
   /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
   [SNG_OP_SOFTMAX] = {1, 1, softmax},
@@ -297,6 +489,14 @@ static const Rule rules[SNG_OP__COUNT] = {
   [SNG_OP_TOP_K] = {2, 1, top_k},
 
   /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
+  [SNG_OP_DROPOUT] = {1, 1, norm_same},
+  [SNG_OP_DROPOUT_BWD] = {1, 1, norm_same},
+  [SNG_OP_LRN] = {1, 1, norm_lrn},
+  [SNG_OP_LRN_BWD] = {2, 1, norm_lrn},
+  [SNG_OP_BN_STATS] = {1, 1, norm_bn_stats},
+  [SNG_OP_BN_STATS_BWD] = {2, 1, norm_bn_stats},
+  [SNG_OP_BATCHNORM] = {6, 1, norm_batchnorm},
+  [SNG_OP_BN_BWD] = {4, 1, norm_batchnorm},
 };
 
 /* The arena bytes of tensor t, or false for a PARAM tensor (it lives in parameter memory). */

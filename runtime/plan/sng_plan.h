@@ -28,7 +28,7 @@
 #include "sng_core.h"
 
 #define SNG_PLAN_MAGIC "SNGPLAN"   /* 8 bytes with the NUL */
-#define SNG_PLAN_VERSION 3u
+#define SNG_PLAN_VERSION 4u
 #define SNG_PLAN_ALIGN 64          /* arena offsets are multiples of this (the JIT's loads assume it) */
 #define SNG_PLAN_MAX_SCALARS 16    /* runtime scalars a kernel may take */
 
@@ -112,6 +112,9 @@ typedef struct SngPlanParam {  /* a whole parameter (workers hold pieces, server
   int32_t init;                /* SngPlanInitKind */
   double init_a, init_b;       /* constant a | uniform [a,b] | gaussian mean a, std b */
   double lr_mult, wd_mult;
+  double running;              /* running statistics (batchnorm's mean and var): momentum; 0: trained by the updater */
+  double running_div;          /* running: the summed share / running_div is the batch's statistic; the servers
+                                  keep value = (1 - running) value + running * share / running_div */
 } SngPlanParam;
 
 typedef struct SngPlanSlice {  /* a contiguous range of a parameter, owned by one server */
@@ -134,17 +137,40 @@ typedef struct SngPlanData {
   int32_t classes;
 } SngPlanData;
 
-typedef enum { SNG_UPD_SGD } SngUpdKind;
-typedef enum { SNG_SCHED_FIXED, SNG_SCHED_STEP } SngSchedKind;
+typedef enum {
+  SNG_UPD_SGD, SNG_UPD_NESTEROV, SNG_UPD_ADAGRAD, SNG_UPD_RMSPROP, SNG_UPD_ADADELTA, SNG_UPD_ADAM, SNG_UPD_ADAMAX,
+  SNG_UPD__COUNT
+} SngUpdKind;
+typedef enum {
+  SNG_SCHED_FIXED, SNG_SCHED_STEP, SNG_SCHED_MULTISTEP, SNG_SCHED_EXPONENTIAL, SNG_SCHED_INVERSE,
+  SNG_SCHED_INVERSE_T, SNG_SCHED_LINEAR, SNG_SCHED_COSINE, SNG_SCHED__COUNT
+} SngSchedKind;
+#define SNG_SCHED_MAX_MILESTONES 8
+/* the update kernel's runtime scalars, in this order (runtime/exec/update.c fills them) */
+enum { SNG_UPD_S_LR, SNG_UPD_S_WD, SNG_UPD_S_GSCALE, SNG_UPD_S_BC1, SNG_UPD_S_BC2, SNG_UPD_NSCALARS };
+#define SNG_UPD_MAX_STATE 2
 
+/* The updater and its schedule (docs/language.md "Updaters" gives every formula).  The
+ * learning rate at step s (0-based) is lr x warm-up x schedule factor, see sng_upd_lr. */
 typedef struct SngPlanUpdater {
   int32_t kind;                /* SngUpdKind */
   double lr, momentum, weight_decay;
   int32_t schedule;            /* SngSchedKind */
-  double sched_gamma;          /* step: lr * gamma^(step / every) */
-  int64_t sched_every;
-  int32_t kernel;              /* index in plan->kernels: update(bufs = {w, g, state...}, scalars = {lr, wd, grad_scale}) */
-  int32_t nstate;              /* state buffers per parameter (momentum history: 1) */
+  double sched_gamma;          /* step, multistep, exponential, inverse: gamma */
+  int64_t sched_every;         /* step: every; inverse_t: the time constant; linear, cosine: steps */
+  int32_t kernel;              /* index in plan->kernels: update(bufs = {w, g, state...}, scalars SNG_UPD_S_*) */
+  int32_t nstate;              /* state buffers per parameter (momentum history: 1; adam: 2) */
+  double beta1, beta2;         /* adam, adamax: the moments' decay; rmsprop: alpha is beta2; adadelta: rho is beta2 */
+  double eps;                  /* the updater's epsilon (where it goes: docs) */
+  int32_t bias_correction;     /* adam, adamax: 1 = PyTorch's, 0 = SINGA's (none) */
+  double clip_low, clip_high;  /* clip each gradient value to [low, high] when low < high */
+  double clip_norm;            /* > 0: scale the gradients so their global L2 norm is at most this */
+  double sched_power;          /* inverse: the power */
+  double sched_start, sched_end; /* linear: start and end factors; cosine: sched_end = the minimum lr */
+  int32_t nmilestones;         /* multistep */
+  int64_t milestones[SNG_SCHED_MAX_MILESTONES];
+  int64_t warmup;              /* steps of linear warm-up before the schedule (0: none) */
+  double warmup_start;         /* the warm-up's first factor */
 } SngPlanUpdater;
 
 typedef struct SngPlanTrain {

@@ -222,26 +222,32 @@ static int check_graph(const SngPlanCtx *c, const SngPlan *p, int gi) {
   return check_rows_out(c, g, gi, g->loss, "loss") || check_rows_out(c, g, gi, g->metric, "metric");
 }
 
-/* The servers call the update kernel with bufs {value, grad, state} and scalars {lr, wd,
- * grad scale} over one slice (runtime/exec group.c). */
+/* The servers call the update kernel with bufs {value, grad, state...} and the scalars
+ * SNG_UPD_S_* over one slice (runtime/exec update.c). */
 static int check_updater(const SngPlanCtx *c, const SngPlan *p) {
   const SngPlanUpdater *u = &p->updater;
   if (u->kernel >= p->nkernels || (u->kernel < 0 && p->nslices > 0))
     return sng_plan_bad(c, "updater: kernel index %d out of range (the plan has %d kernels and %d "
                         "slices to update)", u->kernel, p->nkernels, p->nslices);
-  if (u->nstate > 1)
-    return sng_plan_bad(c, "updater: %d state buffers per parameter (this runtime keeps at most 1)",
-                        u->nstate);
   if (u->kernel >= 0) {
     const SngPlanKernel *k = &p->kernels[u->kernel];
-    if (k->nbufs != 2 + u->nstate || k->nscalars > 3)
+    if (k->nbufs != 2 + u->nstate || k->nscalars > SNG_UPD_NSCALARS)
       return sng_plan_bad(c, "updater: kernel %d (%s) takes %d buffers and %d scalars (must be 2 + "
-                          "nstate %d buffers: value, gradient, state; at most 3 scalars)", u->kernel,
-                          k->symbol, k->nbufs, k->nscalars, u->nstate);
+                          "nstate %d buffers: value, gradient, state; at most %d scalars)", u->kernel,
+                          k->symbol, k->nbufs, k->nscalars, u->nstate, SNG_UPD_NSCALARS);
   }
   if (u->schedule == SNG_SCHED_STEP && u->sched_every <= 0)
     return sng_plan_bad(c, "updater: step schedule every %lld steps (must be > 0)",
                         (long long)u->sched_every);
+  if ((u->schedule == SNG_SCHED_INVERSE_T || u->schedule == SNG_SCHED_LINEAR || u->schedule == SNG_SCHED_COSINE) &&
+      u->sched_every <= 0)
+    return sng_plan_bad(c, "updater: %s schedule over %lld steps (must be > 0)",
+                        u->schedule == SNG_SCHED_COSINE ? "cosine" : u->schedule == SNG_SCHED_LINEAR ? "linear" : "inverse_t",
+                        (long long)u->sched_every);
+  for (int i = 1; i < u->nmilestones; i++)
+    if (u->milestones[i] <= u->milestones[i - 1])
+      return sng_plan_bad(c, "updater: multistep milestones must increase (%lld after %lld)",
+                          (long long)u->milestones[i], (long long)u->milestones[i - 1]);
   return SNG_OK;
 }
 

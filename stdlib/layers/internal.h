@@ -12,6 +12,10 @@ int sng_std_build_sxent(SngBuilder *b, const SngExpr *call, SngIrNode **out, int
 int sng_std_build_accuracy(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);  /* loss.c */
 
 /* ---- issue 10: CNN ops (conv2d, pool, reshape, per-channel bias) ---- */
+int sng_std_build_conv2d(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);    /* conv.c */
+int sng_std_build_pool(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);      /* conv.c */
+int sng_std_build_reshape(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* conv.c */
+int sng_std_build_flatten(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* conv.c */
 
 /* ---- issue 10: activations, tensor ops, losses and metrics ---- */
 int sng_std_build_sigmoid(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* act.c */
@@ -29,6 +33,13 @@ int sng_std_build_one_hot(SngBuilder *b, const SngExpr *call, SngIrNode **out, i
 int sng_std_build_euclidean(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout); /* target_loss.c */
 int sng_std_build_sigmoid_xent(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout); /* target_loss.c */
 
+/* gru, lstm */
+int sng_std_build_gru(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);       /* rnn.c */
+int sng_std_build_lstm(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);      /* rnn.c */
+
 /* ---- issue 10: normalisation and dropout (lrn, batchnorm, dropout) ---- */
+int sng_std_build_dropout(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* norm.c */
+int sng_std_build_lrn(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);       /* norm.c */
+int sng_std_build_batchnorm(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout); /* norm.c */
 
 #endif

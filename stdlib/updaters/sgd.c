@@ -1,42 +1,31 @@
-/* sgd.c - stochastic gradient descent, written as IR that the fusion pass turns into one kernel.
+/* sgd.c - stochastic gradient descent, with momentum, and Nesterov's.
  *
- * A server applies the update to each parameter slice it owns by calling that kernel with
- *   bufs    = {w, g, state...}       (the slice's values, gradient and updater state)
- *   scalars = {lr, wd, grad_scale}   (lr from the schedule times the param's lr_mult,
- *                                     weight decay times wd_mult, and 1: the stub sums
- *                                     the workers' shares, each already scaled by
- *                                     1/(whole batch) at the loss, so the sum is the mean)
- * so a new updater is a new IR builder here (updaters/<upd>.c), not new runtime code.
- * SINGA's rules (reference.md section 4): g = g*grad_scale + wd*w, then for sgd with
- * momentum h = m*h - lr*g; w += h, and without momentum w -= lr*g.
+ * sgd (SINGA's rule, reference.md section 4): with momentum m > 0, h = m*h - lr*g; w += h,
+ * and without, w -= lr*g.  With a fixed lr this is PyTorch's SGD (its buffer is -h/lr).
+ * nesterov (PyTorch's SGD(nesterov = True), dampening 0): h = m*h + g; w -= lr*(g + m*h).
  */
-#include "sng_std.h"
+#include "internal.h"
 
-enum { S_LR, S_WD, S_GSCALE };
-
-/* SGD is the only updater kind so far (SNG_UPD_SGD), so it is sng_std_updater itself. */
-SngIrGraph *sng_std_updater(const SngPlanUpdater *u, int32_t *nstate) {
-  SngIrGraph *g = sng_ir_graph_new("update");
-  SngLoc loc = {0};
-  SngShape flat = sng_shape1(1); /* the runtime passes the slice length as cols */
-  SngIrNode *w = sng_ir_arg(g, loc, "w", flat, 0), *gr = sng_ir_arg(g, loc, "g", flat, 1);
-  SngIrNode *lr = sng_ir_scalar(g, loc, "lr", S_LR), *wd = sng_ir_scalar(g, loc, "wd", S_WD);
-  SngIrNode *gs = sng_ir_scalar(g, loc, "grad_scale", S_GSCALE);
-  SngIrNode *g1 = sng_ir_op2(g, SNG_OP_ADD, loc, sng_ir_op2(g, SNG_OP_MUL, loc, gr, gs),
-                             sng_ir_op2(g, SNG_OP_MUL, loc, w, wd));
-  SngIrNode *step = sng_ir_op2(g, SNG_OP_MUL, loc, g1, lr);
-  if (u->momentum > 0) {
-    SngIrNode *h = sng_ir_arg(g, loc, "h", flat, 2);
-    SngIrNode *m = sng_ir_const(g, loc, u->momentum);
-    SngIrNode *h1 = sng_ir_op2(g, SNG_OP_SUB, loc, sng_ir_op2(g, SNG_OP_MUL, loc, h, m), step);
-    SngIrNode *w1 = sng_ir_op2(g, SNG_OP_ADD, loc, w, h1);
-    sng_ir_op2(g, SNG_OP_ASSIGN, loc, h, h1);
-    sng_ir_op2(g, SNG_OP_ASSIGN, loc, w, w1);
-    *nstate = 1;
-  } else {
-    sng_ir_op2(g, SNG_OP_ASSIGN, loc, w, sng_ir_op2(g, SNG_OP_SUB, loc, w, step));
-    *nstate = 0;
+int sng_upd_sgd(U *b, SngIrNode *g) {
+  SngIrNode *step = u_mul(b, g, u_scalar(b, "lr", SNG_UPD_S_LR));
+  if (b->u->momentum > 0) {
+    SngIrNode *h = u_state(b, "h", 0);
+    SngIrNode *h1 = u_sub(b, u_mul(b, h, u_const(b, b->u->momentum)), step);
+    SngIrNode *w1 = u_add(b, b->w, h1);
+    u_set(b, h, h1);
+    u_set(b, b->w, w1);
+    return 1;
   }
-  for (int i = 0; i < g->nnodes; i++) g->nodes[i]->phase = SNG_PHASE_UPD;
-  return g;
+  u_set(b, b->w, u_sub(b, b->w, step));
+  return 0;
+}
+
+int sng_upd_nesterov(U *b, SngIrNode *g) {
+  SngIrNode *h = u_state(b, "h", 0), *m = u_const(b, b->u->momentum);
+  SngIrNode *h1 = u_add(b, u_mul(b, h, m), g);
+  SngIrNode *d = u_add(b, g, u_mul(b, h1, m));
+  SngIrNode *w1 = u_sub(b, b->w, u_mul(b, d, u_scalar(b, "lr", SNG_UPD_S_LR)));
+  u_set(b, h, h1);
+  u_set(b, b->w, w1);
+  return 1;
 }

@@ -14,6 +14,9 @@ src=${SNG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 # PMIx modules already unloaded at MPI_Finalize (no module name left to suppress); leaks of the
 # MPI runtime are checked under mpirun by tests/e2e/mpi_*.sh, with their suppressions.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+# ranks that srun starts get the settings mpirun gets in tests/e2e/lib/mpi.sh: yield when idle
+# (two ranks and their threads share 2 cores), the ob1 pml and shared memory on one host
+export OMPI_MCA_mpi_yield_when_idle=1 OMPI_MCA_pml=ob1 OMPI_MCA_btl=self,vader
 if [ "$(id -u)" -ne 0 ]; then echo "e2e slurm: skipped (the one-node Slurm needs root)"; exit 77; fi
 for b in munged slurmctld slurmd srun sbatch scontrol mpicc; do
   command -v "$b" >/dev/null || { echo "FAIL: $b is not installed (scripts/setup.sh installs it)" >&2; exit 1; }

@@ -471,13 +471,13 @@ Test(plan, future_version, .init = mk_tmpdir, .fini = rm_tmpdir) {
   memcpy(b.data + 8, &v, 4);
   fix_header_crc(b.data);
   cr_assert(strstr(refused(b.data, b.len),
-                   "plan: plan format version 7, this singa-exec reads version 3"));
+                   "plan: plan format version 7, this singa-exec reads version 4"));
   char path[128], err[256] = "";
   snprintf(path, sizeof path, "%s/mlp.plan", tmpdir);
   write_bytes(path, b.data, b.len);
   cr_assert_null(sng_plan_read(path, err, sizeof err));
   char want[200];
-  snprintf(want, sizeof want, "%s: plan format version 7, this singa-exec reads version 3", path);
+  snprintf(want, sizeof want, "%s: plan format version 7, this singa-exec reads version 4", path);
   cr_assert_eq(strncmp(err, want, strlen(want)), 0, "%s", err);
   sng_buf_free(&b);
   sng_plan_free(p);
@@ -877,7 +877,7 @@ Test(plan, meta_version_must_agree_with_header) {
   p->version = 1;
   char err[256] = "";
   cr_assert_neq(sng_plan_validate(p, err, sizeof err), 0);
-  cr_assert_str_eq(err, "invalid plan: version is 1 (must be 3)");
+  cr_assert_str_eq(err, "invalid plan: version is 1 (must be 4)");
   SngBuf b;
   encode(p, &b);
   cr_assert_str_eq(refused(b.data, b.len), "plan: malformed section META at payload offset 0");
@@ -926,7 +926,7 @@ Test(plan, describe_mentions_everything) {
   sng_plan_describe(f, p);
   fclose(f);
   const char *want[] = {
-    "source:   examples/mlp.sng\n", "format:   singa plan version 3\n", "ranks:    2\n",
+    "source:   examples/mlp.sng\n", "format:   singa plan version 4\n", "ranks:    2\n",
     "cluster:  worker_groups 1, workers_per_group 2, server_groups 1, servers_per_group 2, "
     "framework sandblaster, sync_every 0\n",
     "units:    4 (2 workers, 2 servers)\n",
@@ -944,7 +944,7 @@ Test(plan, describe_mentions_everything) {
     "bitcode 7 bytes\n",
     "params:   2 (8 values, 0.00 MiB)\n",
     "  param 0: name dense1.w, dims [3, 2], init uniform, init_a -0.1, init_b 0.1, lr_mult 1, "
-    "wd_mult 2 (6 values)\n",
+    "wd_mult 2, running 0, running_div 0 (6 values)\n",
     "slices:   3\n", "  slice 1: dense1.w offset 3 len 3, server unit 3\n",
     "  server unit 2: 1 slice, 12 bytes\n", "  server unit 3: 2 slices, 20 bytes\n",
     "data:     name fmnist, format idx, train [/d/train-images-idx3-ubyte.gz, "
@@ -952,7 +952,9 @@ Test(plan, describe_mentions_everything) {
     "/d/t10k-labels-idx1-ubyte.gz], batch 4, shuffle 1, scale 0.00392157, standardize 1, "
     "sample_dims [3], classes 2\n",
     "updater:  kind sgd, lr 0.1, momentum 0.9, weight_decay 0.0005, schedule step, sched_gamma 0.5, "
-    "sched_every 100, kernel 1, nstate 1\n",
+    "sched_every 100, kernel 1, nstate 1, beta1 0, beta2 0, eps 0, bias_correction 0, clip_low 0, "
+    "clip_high 0, clip_norm 0, sched_power 0, sched_start 0, sched_end 0, milestones [], warmup 0, "
+    "warmup_start 0\n",
     "train:    net mlp, alg -, steps 1000, display_every 100, test_every 500, test_steps 10, "
     "seed 18364758544493064720\n",
   };

@@ -34,6 +34,7 @@ static const LayerCase cases[] = {
 #include "cases/cnn.def"
 #include "cases/act.def"
 #include "cases/norm.def"
+#include "cases/rnn.def"
 #undef CASE
 };
 enum { NCASES = sizeof cases / sizeof cases[0] };
@@ -214,6 +215,10 @@ static int check_case(const LayerCase *c) {
     if (!grads[t]) continue;
     const SngPlanTensor *gt = &g->tensors[t];
     int pi = gt->param;
+    if (f.p->params[pi].running > 0) { /* running statistics: their share is the batch's sums, not a gradient */
+      free(grads[t]);
+      continue;
+    }
     int64_t n = numel(gt->rank, gt->dims);
     for (int64_t k = 0; k < n; k += (n + 11) / 12) {
       float *w = &f.values[pi][k], saved = *w;
