@@ -40,6 +40,10 @@ enum {                      /* op flag groups */
   OPF_ARGS = 1 << 14,       /* its arguments are attr.args, stored as they are in the plan op's iattr/fattr */
 };
 
+/* STANH: SINGA's scaled tanh, A tanh(B x) (LeCun 1998), read by its emitter and its gradient */
+#define SNG_STANH_A 1.7159047
+#define SNG_STANH_B 0.66666667
+
 typedef struct SngOpInfo {
   const char *name;
   int nsrc;

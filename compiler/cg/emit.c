@@ -139,6 +139,13 @@ static LLVMValueRef emit_tanh(LLVMBuilderRef b, LLVMValueRef *x) {
   return calln(b, "llvm.copysign", args, 2);
 }
 
+/* stanh(x) = 1.7159047 tanh(0.66666667 x), SINGA's scaled tanh, as one op so that its
+ * gradient reads only its output and the forward stays one kernel with what precedes it */
+static LLVMValueRef emit_stanh(LLVMBuilderRef b, LLVMValueRef *x) {
+  LLVMValueRef ax = LLVMBuildFMul(b, x[0], fconst(x[0], SNG_STANH_B), "");
+  return LLVMBuildFMul(b, emit_tanh(b, &ax), fconst(x[0], SNG_STANH_A), "stanh");
+}
+
 /* leaky_relu(x, slope) = x > 0 ? x : slope x, the compare unordered as relu's: NaN gives NaN */
 static LLVMValueRef emit_leaky_relu(LLVMBuilderRef b, LLVMValueRef *x) {
   LLVMValueRef pos = LLVMBuildFCmp(b, LLVMRealUGT, x[0], fconst(x[0], 0.0), "pos");

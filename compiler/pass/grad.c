@@ -170,6 +170,13 @@ static void grad_tanh(Grad *c, SngIrNode *n, SngIrNode *dy) {
   acc(c, n->src[0], op2(c, SNG_OP_MUL, n, dy, d));
 }
 
+/* y = A tanh(B x): dx = dy A B (1 - tanh^2) = dy (B / A) (A^2 - y^2), from the output */
+static void grad_stanh(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  const double a = SNG_STANH_A, b = SNG_STANH_B;
+  SngIrNode *d = op2(c, SNG_OP_SUB, n, konst(c, n, a * a), op2(c, SNG_OP_MUL, n, n, n));
+  acc(c, n->src[0], op2(c, SNG_OP_MUL, n, dy, op2(c, SNG_OP_MUL, n, d, konst(c, n, b / a))));
+}
+
 /* leaky_relu(x, slope): dx = x > 0 ? dy : slope dy, one fused op on (dy, x, slope) */
 static void grad_leaky_relu(Grad *c, SngIrNode *n, SngIrNode *dy) {
   SngIrNode *src[3] = {dy, n->src[0], n->src[1]};

@@ -1,6 +1,6 @@
-/* act.c - the activations: sigmoid, tanh, stanh (tanh between two products), leaky_relu,
- * softplus, each one or a few elementwise ops that the fusion pass folds into its neighbours'
- * kernel, forward and backward (a NaN input gives a NaN output); and softmax, a row kernel. */
+/* act.c - the activations: sigmoid, tanh, stanh, leaky_relu, softplus, each an elementwise
+ * op that the fusion pass folds into its neighbours' kernel, forward and backward (a NaN
+ * input gives a NaN output); and softmax, a row kernel. */
 #include "internal.h"
 
 /* name(x) -> op(x) */
@@ -35,20 +35,10 @@ int sng_std_build_softmax(SngBuilder *b, const SngExpr *call, SngIrNode **out, i
   return unary(b, call, out, SNG_OP_SOFTMAX);
 }
 
-/* stanh(x) = 1.7159047 tanh(0.66666667 x) (SINGA's kSTanh, LeCun's scaled tanh): three
- * elementwise ops, one kernel, differentiated by their own rules */
+/* stanh(x) = 1.7159047 tanh(0.66666667 x) (SINGA's kSTanh, LeCun's scaled tanh) */
 int sng_std_build_stanh(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout) {
-  static const char *const p[] = {"x"};
-  const SngExpr *s[1];
   (void)nout;
-  if (sng_std_bind(b, call, p, 1, s)) return -1;
-  SngIrNode *x = sng_std_tensor(b, s[0]);
-  if (!x) return -1;
-  SngIrGraph *g = b->g;
-  SngIrNode *ax = sng_ir_op2(g, SNG_OP_MUL, call->loc, x, sng_ir_const(g, call->loc, 0.66666667));
-  SngIrNode *t = sng_ir_op1(g, SNG_OP_TANH, call->loc, ax);
-  out[0] = sng_ir_op2(g, SNG_OP_MUL, call->loc, t, sng_ir_const(g, call->loc, 1.7159047));
-  return 0;
+  return unary(b, call, out, SNG_OP_STANH);
 }
 
 /* leaky_relu(x, slope = 0.01): x > 0 ? x : slope x */

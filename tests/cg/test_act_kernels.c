@@ -79,3 +79,7 @@ static double softplus_ref(double x, double a) { (void)a; return x > 0 ? x + log
 
 Test(act_kernels, leaky_relu) { check(SNG_OP_LEAKY_RELU, 1, 0.1, leaky_ref, 5, 1e-6, "leaky_relu"); }
 Test(act_kernels, softplus) { check(SNG_OP_SOFTPLUS, 0, 0, softplus_ref, 40, 2e-6, "softplus"); }
+
+static double stanh_ref(double x, double a) { (void)a; return 1.7159047 * tanh(0.66666667 * x); }
+
+Test(act_kernels, stanh) { check(SNG_OP_STANH, 0, 0, stanh_ref, 15, 1e-6, "stanh"); }
