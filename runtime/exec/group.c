@@ -113,7 +113,7 @@ double sng_group_lr(const SngPlanUpdater *u, int64_t step) {
 
 /* A running statistic is not trained: its share is the batch's sum, and the value follows
  * PyTorch's running average (docs/language.md, batchnorm). */
-static void running_update(float *v, const float *share, int64_t n, const SngPlanParam *pp) {
+void sng_group_running_update(float *v, const float *share, int64_t n, const SngPlanParam *pp) {
   double m = pp->running, div = pp->running_div > 0 ? pp->running_div : 1;
   for (int64_t i = 0; i < n; i++) v[i] = (float)((1 - m) * v[i] + m * (share[i] / div));
 }
@@ -137,7 +137,7 @@ static void *server_main(void *arg) {
     }
     float *bufs[3] = {q->value + sl->offset, (float *)grad, q->state ? q->state + sl->offset : NULL};
     double t0 = g->profile ? sng_now() : 0;
-    if (pp->running > 0) running_update(bufs[0], bufs[1], sl->len, pp); /* batchnorm's statistics */
+    if (pp->running > 0 && !g->shared) sng_group_running_update(bufs[0], bufs[1], sl->len, pp); /* batchnorm's */
     else if (g->shared) sng_shared_update(g->shared, g, m.slice, bufs[1], scalars); /* downpour: groups.c */
     else g->update(bufs, scalars, 1, sl->len);
     if (g->profile) sv->t_update += sng_now() - t0;

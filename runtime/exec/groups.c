@@ -41,7 +41,8 @@ void sng_shared_update(SngShared *sh, SngGroup *g, int s, const float *grad, con
   int i = sl->param;
   pthread_mutex_lock(&sh->mu[s]);
   float *bufs[3] = {sh->value[i] + sl->offset, (float *)grad, sh->state[i] ? sh->state[i] + sl->offset : NULL};
-  g->update(bufs, scalars, 1, sl->len);
+  if (g->p->params[i].running > 0) sng_group_running_update(bufs[0], grad, sl->len, &g->p->params[i]);
+  else g->update(bufs, scalars, 1, sl->len);
   memcpy(g->par[i].value + sl->offset, sh->value[i] + sl->offset, (size_t)sl->len * sizeof(float));
   pthread_mutex_unlock(&sh->mu[s]);
 }
