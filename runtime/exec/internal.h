@@ -24,6 +24,13 @@ SNG_RT_KERNEL_DECL(rt_chan_sum);
 SNG_RT_KERNEL_DECL(rt_pool);
 SNG_RT_KERNEL_DECL(rt_pool_bwd);
 SNG_RT_KERNEL_DECL(rt_reshape);
+/* conv2d on oneDNN (conv_dnnl.c): 0, or -1 when oneDNN cannot run it (then im2col + OpenBLAS) */
+int sng_rt_conv_dnnl_fwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                         const SngPlanTensor *tout);
+int sng_rt_conv_dnnl_bwd_data(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                              const SngPlanTensor *tout);
+int sng_rt_conv_dnnl_bwd_weights(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                                 const SngPlanTensor *tout);
 
 /* What a C kernel may know of the run besides its tensors, set by sng_exec_run on the
  * worker's thread: training or tests (ops that differ: dropout, batchnorm), and the seed and

@@ -126,7 +126,7 @@ static FILE *open_vectors(const char *name) {
   return f;
 }
 
-Test(torch_vectors, conv2d_forward_and_gradients) {
+static void conv_file(void) {
   FILE *f = open_vectors("conv2d.txt");
   Case c;
   int n = 0;
@@ -142,6 +142,14 @@ Test(torch_vectors, conv2d_forward_and_gradients) {
   }
   fclose(f);
   cr_expect_gt(n, 0);
+}
+
+Test(torch_vectors, conv2d_forward_and_gradients) { conv_file(); }
+
+/* the same on oneDNN, the alternative kernel (read once per process: each test is one) */
+Test(torch_vectors, conv2d_on_onednn) {
+  setenv("SNG_CONV", "dnnl", 1);
+  conv_file();
 }
 
 static void pool_file(const char *name) {

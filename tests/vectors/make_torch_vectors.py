@@ -79,6 +79,7 @@ def pool(mode):
         ("k3_s2_p1", 2, 3, 7, 9, (3, 3), (2, 2), (1, 1), False),
         ("k2", 2, 2, 8, 7, (2, 2), (2, 2), (0, 0), False),
         ("k3x2_s1x2_p1x1_ties", 2, 2, 6, 7, (3, 2), (1, 2), (1, 1), True),
+        ("k2_ties", 2, 3, 8, 9, (2, 2), (2, 2), (0, 0), True),
     ]:
         x = rand(g, n, c, h, w, ties=ties).requires_grad_()
         if mode == "max":
