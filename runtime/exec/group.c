@@ -110,7 +110,7 @@ double sng_group_lr(const SngPlanUpdater *u, int64_t step) { return sng_upd_lr(u
 
 /* A running statistic is not trained: its share is the batch's sum, and the value follows
  * PyTorch's running average (docs/language.md, batchnorm). */
-static void running_update(float *v, const float *share, int64_t n, const SngPlanParam *pp) {
+void sng_group_running_update(float *v, const float *share, int64_t n, const SngPlanParam *pp) {
   double m = pp->running, div = pp->running_div > 0 ? pp->running_div : 1;
   for (int64_t i = 0; i < n; i++) v[i] = (float)((1 - m) * v[i] + m * (share[i] / div));
 }
@@ -123,8 +123,8 @@ static void apply(GServer *sv, int s, const float *grad, int64_t version, double
   const SngPlanSlice *sl = &p->slices[s];
   GParam *q = &g->par[sl->param];
   float scalars[SNG_UPD_NSCALARS], *bufs[2 + SNG_UPD_MAX_STATE];
-  if (p->params[sl->param].running > 0) {
-    running_update(q->value + sl->offset, grad, sl->len, &p->params[sl->param]);
+  if (p->params[sl->param].running > 0 && !g->shared) { /* (downpour's shared values: groups.c) */
+    sng_group_running_update(q->value + sl->offset, grad, sl->len, &p->params[sl->param]);
     return;
   }
   sng_upd_scalars(&p->updater, &p->params[sl->param], version - 1, grad_scale, scalars);

@@ -90,6 +90,8 @@ void sng_group_run(SngGroup *g, int mode, const float *x, const float *y);
 void sng_group_sums(const SngGroup *g, int64_t rows, double *loss, double *metric);
 void sng_group_set_threads(SngGroup *g, int threads);
 double sng_group_lr(const SngPlanUpdater *u, int64_t step);
+/* value = (1 - momentum) value + momentum share / divisor: batchnorm's running statistics (params[].running) */
+void sng_group_running_update(float *v, const float *share, int64_t n, const SngPlanParam *pp);
 /* the server's reply for slice s reached this rank's stub: refresh the local workers */
 void sng_group_stub_reply(SngGroup *g, int s);
 

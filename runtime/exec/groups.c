@@ -42,7 +42,8 @@ void sng_shared_update(SngShared *sh, SngGroup *g, int s, const float *grad, con
   pthread_mutex_lock(&sh->mu[s]);
   float *bufs[2 + SNG_UPD_MAX_STATE];
   sng_upd_bufs(&g->p->updater, sh->value[i], sh->state[i], g->par[i].size, sl, grad, bufs);
-  g->update(bufs, scalars, 1, sl->len);
+  if (g->p->params[i].running > 0) sng_group_running_update(bufs[0], grad, sl->len, &g->p->params[i]);
+  else g->update(bufs, scalars, 1, sl->len);
   memcpy(g->par[i].value + sl->offset, sh->value[i] + sl->offset, (size_t)sl->len * sizeof(float));
   pthread_mutex_unlock(&sh->mu[s]);
 }

@@ -84,6 +84,9 @@ void sng_rt_dropout_bwd(const SngPlanOp *op, float *const *in, const SngPlanTens
  * The window of channel c is [c - size/2, c + (size-1)/2] (PyTorch's LocalResponseNorm),
  * cut at the edges, always divided by size.  iattr[0] size; fattr alpha, beta, k. */
 
+/* s^-beta; SINGA's and cuda-convnet's beta = 0.75 without pow() */
+static double pow_neg(double s, double beta) { return beta == 0.75 ? 1.0 / sqrt(s * sqrt(s)) : pow(s, -beta); }
+
 static void lrn_scale(const SngPlanOp *op, const float *x, const SngPlanTensor *t, double *sc) {
   int64_t n, c, s;
   ncs(t, &n, &c, &s);
@@ -108,7 +111,7 @@ void sng_rt_lrn(const SngPlanOp *op, float *const *in, const SngPlanTensor *cons
   int64_t len = numel(tin[0]);
   double *sc = sng_alloc(sizeof(double) * (size_t)len);
   lrn_scale(op, in[0], tin[0], sc);
-  for (int64_t i = 0; i < len; i++) out[i] = (float)(in[0][i] * pow(sc[i], -op->fattr[1]));
+  for (int64_t i = 0; i < len; i++) out[i] = (float)(in[0][i] * pow_neg(sc[i], op->fattr[1]));
   free(sc);
 }
 
@@ -124,7 +127,11 @@ void sng_rt_lrn_bwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *
   double beta = op->fattr[1], f = 2.0 * op->fattr[0] * beta / (double)size;
   double *sc = sng_alloc(sizeof(double) * (size_t)len), *q = sng_alloc(sizeof(double) * (size_t)len);
   lrn_scale(op, x, tin[1], sc);
-  for (int64_t i = 0; i < len; i++) q[i] = (double)dy[i] * x[i] * pow(sc[i], -beta - 1);
+  for (int64_t i = 0; i < len; i++) { /* sc becomes sc^-beta, q = dy x sc^(-beta-1) */
+    double p = pow_neg(sc[i], beta);
+    q[i] = (double)dy[i] * x[i] * p / sc[i];
+    sc[i] = p;
+  }
   for (int64_t i = 0; i < n; i++)
     for (int64_t j = 0; j < c; j++)
       for (int64_t p = 0; p < s; p++) {
@@ -132,7 +139,7 @@ void sng_rt_lrn_bwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *
         double sum = 0;
         for (int64_t ch = j - hi; ch <= j + lo; ch++) /* j in [ch - lo, ch + hi] */
           if (ch >= 0 && ch < c) sum += q[(i * c + ch) * s + p];
-        out[at] = (float)(dy[at] * pow(sc[at], -beta) - f * x[at] * sum);
+        out[at] = (float)(dy[at] * sc[at] - f * x[at] * sum);
       }
   free(sc);
   free(q);

@@ -7,14 +7,21 @@
  */
 #include "internal.h"
 
-/* An optional number argument e (default def) in [lo, hi) or [lo, hi] (closed); -1 reported. */
+#include <math.h>
+
+/* An optional number argument e (default def) in the range lo..hi, each end open or closed
+ * (hi = INFINITY: no upper end); -1 reported at e. */
 static int number_in(SngBuilder *b, const char *layer, const char *name, const SngExpr *e, double def, double lo,
-                     double hi, int closed, double *out) {
+                     int lo_open, double hi, int hi_open, double *out) {
   *out = def;
   if (!e) return 0;
   if (sng_std_number(b, e, out)) return -1;
-  if (*out >= lo && (closed ? *out <= hi : *out < hi)) return 0;
-  sng_diag_error(b->d, e->loc, "%s() %s = %g: must be in [%g, %g%s", layer, name, *out, lo, hi, closed ? "]" : ")");
+  double v = *out;
+  if ((lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi)) return 0;
+  if (isinf(hi)) sng_diag_error(b->d, e->loc, "%s() %s = %g: must be %s %g", layer, name, v, lo_open ? ">" : ">=", lo);
+  else
+    sng_diag_error(b->d, e->loc, "%s() %s = %g: must be in %c%g, %g%c", layer, name, v, lo_open ? '(' : '[', lo, hi,
+                   hi_open ? ')' : ']');
   return -1;
 }
 
@@ -31,7 +38,7 @@ int sng_std_build_dropout(SngBuilder *b, const SngExpr *call, SngIrNode **out, i
   const SngExpr *s[2];
   double ratio;
   (void)nout;
-  if (sng_std_bind(b, call, p, 2, s) || number_in(b, "dropout", "ratio", s[1], 0.5, 0, 1, 0, &ratio)) return -1;
+  if (sng_std_bind(b, call, p, 2, s) || number_in(b, "dropout", "ratio", s[1], 0.5, 0, 0, 1, 1, &ratio)) return -1;
   SngIrNode *x = sng_std_tensor(b, s[0]);
   if (!x) return -1;
   SngIrNode *y = sng_ir_op1(b->g, SNG_OP_DROPOUT, call->loc, x);
@@ -49,9 +56,9 @@ int sng_std_build_lrn(SngBuilder *b, const SngExpr *call, SngIrNode **out, int n
   double alpha, beta, k;
   (void)nout;
   if (sng_std_bind(b, call, p, 5, s) || (s[1] && sng_std_int(b, s[1], 1, &size)) ||
-      number_in(b, "lrn", "alpha", s[2], 1e-4, 0, 1e30, 1, &alpha) ||
-      number_in(b, "lrn", "beta", s[3], 0.75, 0, 1e30, 1, &beta) ||
-      number_in(b, "lrn", "k", s[4], 1, 1e-30, 1e30, 1, &k))
+      number_in(b, "lrn", "alpha", s[2], 1e-4, 0, 0, INFINITY, 1, &alpha) ||
+      number_in(b, "lrn", "beta", s[3], 0.75, 0, 0, INFINITY, 1, &beta) ||
+      number_in(b, "lrn", "k", s[4], 1, 0, 1, INFINITY, 1, &k))
     return -1;
   if (size > 4096) {
     sng_diag_error(b->d, s[1]->loc, "lrn() size = %lld: at most 4096 channels", (long long)size);
@@ -80,8 +87,8 @@ int sng_std_build_batchnorm(SngBuilder *b, const SngExpr *call, SngIrNode **out,
   const SngExpr *s[3];
   double momentum, eps;
   (void)nout;
-  if (sng_std_bind(b, call, p, 3, s) || number_in(b, "batchnorm", "momentum", s[1], 0.1, 1e-30, 1, 1, &momentum) ||
-      number_in(b, "batchnorm", "eps", s[2], 1e-5, 1e-30, 1e30, 1, &eps))
+  if (sng_std_bind(b, call, p, 3, s) || number_in(b, "batchnorm", "momentum", s[1], 0.1, 0, 1, 1, 0, &momentum) ||
+      number_in(b, "batchnorm", "eps", s[2], 1e-5, 0, 1, INFINITY, 1, &eps))
     return -1;
   SngIrNode *x = sng_std_tensor(b, s[0]);
   if (!x) return -1;

@@ -60,10 +60,10 @@ Test(norm, bad_arguments_are_errors_at_their_place) {
   expect_error("  h = dropout(x, ratio = -0.1)\n", 1, "dropout() ratio = -0.1: must be in [0, 1)");
   expect_error("  h = dropout(x, p = 0.5)\n", 1, "t.sng:8:18: error:");
   expect_error("  h = lrn(x, size = 0)\n", 1, "t.sng:8:21: error:");
-  expect_error("  h = lrn(x, k = 0)\n", 1, "t.sng:8:18: error: lrn() k = 0: must be in");
-  expect_error("  h = lrn(x, alpha = -1)\n", 1, "lrn() alpha = -1: must be in");
-  expect_error("  h = batchnorm(x, momentum = 0)\n", 1, "t.sng:8:31: error: batchnorm() momentum = 0: must be in");
-  expect_error("  h = batchnorm(x, eps = 0)\n", 1, "batchnorm() eps = 0: must be in");
+  expect_error("  h = lrn(x, k = 0)\n", 1, "t.sng:8:18: error: lrn() k = 0: must be > 0");
+  expect_error("  h = lrn(x, alpha = -1)\n", 1, "lrn() alpha = -1: must be >= 0");
+  expect_error("  h = batchnorm(x, momentum = 0)\n", 1, "t.sng:8:31: error: batchnorm() momentum = 0: must be in (0, 1]");
+  expect_error("  h = batchnorm(x, eps = 0)\n", 1, "batchnorm() eps = 0: must be > 0");
   expect_error("  h = batchnorm(y)\n", 1, "t.sng:8:17: error: batchnorm() wants [batch, features] or [batch, channels, ...], not the labels");
 }
 
