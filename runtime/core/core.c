@@ -312,7 +312,29 @@ uint8_t *sng_file_read(const char *path, size_t *len) {
   return b.data;
 }
 
+/* path is a device, a FIFO or a socket (/dev/null, /dev/stdout, a named pipe): there is no
+ * file to replace, and renaming a temp file over it would replace the device itself */
+static int write_through(const char *path, const void *data, size_t len) {
+  int fd = open(path, O_WRONLY);
+  if (fd < 0) return SNG_EIO;
+  const uint8_t *p = data;
+  while (len) {
+    ssize_t w = write(fd, p, len);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      close(fd);
+      errno = e;
+      return SNG_EIO;
+    }
+    p += w, len -= (size_t)w;
+  }
+  return close(fd) ? SNG_EIO : SNG_OK;
+}
+
 int sng_file_write_atomic(const char *path, const void *data, size_t len) {
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return write_through(path, data, len);
   size_t n = strlen(path);
   char *tmp = sng_alloc(n + 16);
   snprintf(tmp, n + 16, "%s.tmp.%d", path, (int)getpid());

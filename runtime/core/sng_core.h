@@ -92,7 +92,8 @@ const void *sng_read_blob(SngReader *r, size_t *n);       /* points into the inp
 uint8_t *sng_file_read(const char *path, size_t *len);
 /* Writes atomically: path.tmp.PID, fsync, rename. Returns 0 or SNG_EIO (errno set); never leaves
  * a half-written file at path, and SIGINT/SIGTERM/SIGHUP/SIGQUIT are held back until the temp
- * file is renamed or removed, so an interrupt leaves no path.tmp.* behind. */
+ * file is renamed or removed, so an interrupt leaves no path.tmp.* behind.  A path that is a
+ * device, FIFO or socket (-o /dev/null) is written to as it is, never replaced. */
 int sng_file_write_atomic(const char *path, const void *data, size_t len);
 
 /* ---- command-line numbers ---- */

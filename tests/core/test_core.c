@@ -91,6 +91,26 @@ Test(file, atomic_write_and_read) {
   cr_expect_eq(system(path), 0);
 }
 
+/* singac -o /dev/null, or a named pipe: written to, never replaced by a regular file (a
+ * temp file renamed over /dev/null once replaced the device) */
+Test(file, atomic_write_to_a_device_or_fifo_writes_through) {
+  struct stat st;
+  cr_assert_eq(sng_file_write_atomic("/dev/null", "plan", 4), 0);
+  cr_assert_eq(stat("/dev/null", &st), 0);
+  cr_expect(S_ISCHR(st.st_mode), "/dev/null is no longer a character device");
+  char dir[] = "/tmp/sng_core_XXXXXX", fifo[300], cmd[400];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(fifo, sizeof fifo, "%s/pipe", dir);
+  cr_assert_eq(mkfifo(fifo, 0600), 0);
+  snprintf(cmd, sizeof cmd, "cat %s > %s/got &", fifo, dir); /* a reader, so that open() returns */
+  cr_assert_eq(system(cmd), 0);
+  cr_expect_eq(sng_file_write_atomic(fifo, "hello", 5), 0);
+  cr_assert_eq(stat(fifo, &st), 0);
+  cr_expect(S_ISFIFO(st.st_mode), "the FIFO was replaced");
+  snprintf(cmd, sizeof cmd, "sleep 0.2; grep -qx hello %s/got && rm -r %s", dir, dir);
+  cr_expect_eq(system(cmd), 0, "the reader did not get the bytes");
+}
+
 /* a directory where a file is wanted: EISDIR ("Is a directory"), not EIO */
 Test(file, reading_a_directory_says_so) {
   size_t n;
