@@ -84,8 +84,8 @@ static void grad_slice(Grad *c, SngIrNode *n, SngIrNode *dy) {
   acc(c, x, p);
 }
 
-static void grad_concat(Grad *c, SngIrNode *n, SngIrNode *dy) {
-  int dim = n->attr.concat.dim;
+/* each source of a concat along dim gets its slice of dy */
+static void concat_grads(Grad *c, SngIrNode *n, SngIrNode *dy, int dim) {
   int64_t at = 0;
   for (int i = 0; i < n->nsrc; i++) {
     SngIrNode *x = n->src[i];
@@ -98,6 +98,8 @@ static void grad_concat(Grad *c, SngIrNode *n, SngIrNode *dy) {
     at += x->shape.d[dim];
   }
 }
+
+static void grad_concat(Grad *c, SngIrNode *n, SngIrNode *dy) { concat_grads(c, n, dy, n->attr.concat.dim); }
 
 static void grad_bridge(Grad *c, SngIrNode *n, SngIrNode *dy) {
   SngIrNode *x = n->src[0];
@@ -194,20 +196,7 @@ static void grad_softmax(Grad *c, SngIrNode *n, SngIrNode *dy) {
 }
 
 /* concat(a, b, ..., dim): each source's gradient is its slice of dy (the connection ops') */
-static void grad_concat_dim(Grad *c, SngIrNode *n, SngIrNode *dy) {
-  int dim = (int)n->attr.args.i[0];
-  int64_t at = 0;
-  for (int i = 0; i < n->nsrc; i++) {
-    SngIrNode *x = n->src[i];
-    if (x->needs_grad) {
-      SngIrNode *s = bwd(sng_ir_op1(c->g, SNG_OP_SLICE, n->loc, dy));
-      s->shape = x->shape;
-      s->attr.slice.start[dim] = at;
-      acc(c, x, s);
-    }
-    at += x->shape.d[dim];
-  }
-}
+static void grad_concat_dim(Grad *c, SngIrNode *n, SngIrNode *dy) { concat_grads(c, n, dy, (int)n->attr.args.i[0]); }
 
 /* slice(x, start, size, dim): dy padded back with zeros into x's shape */
 static void grad_slice_dim(Grad *c, SngIrNode *n, SngIrNode *dy) {
