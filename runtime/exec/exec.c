@@ -57,12 +57,6 @@ static int compile_kernels(const SngPlan *p, SngJit *jit, SngKernelFn *fns, char
   return 0;
 }
 
-static int64_t numel(const SngPlanTensor *t) {
-  int64_t n = 1;
-  for (int i = 0; i < t->rank; i++) n *= t->dims[i];
-  return n;
-}
-
 SngExec *sng_exec_new(const SngPlan *p, int graph, SngJit *jit, float *const *params, char *err, size_t errlen) {
   SngExec *e = sng_calloc(1, sizeof *e);
   const SngPlanGraph *g = &p->graphs[graph];
@@ -76,7 +70,7 @@ SngExec *sng_exec_new(const SngPlan *p, int graph, SngJit *jit, float *const *pa
     const SngPlanTensor *t = &g->tensors[i];
     if (t->kind != SNG_TENSOR_PARAM) e->tptr[i] = (float *)((char *)e->arena + t->offset);
     else if (sng_exec_piece_is_whole(p, t)) e->tptr[i] = params ? params[t->param] : NULL;
-    else e->tptr[i] = e->own[i] = sng_alloc_aligned((size_t)numel(t) * 4 + 64); /* a slice: the stub refreshes it */
+    else e->tptr[i] = e->own[i] = sng_alloc_aligned((size_t)sng_plan_tensor_numel(t) * 4 + 64); /* a slice: the stub refreshes it */
   }
   SngKernelFn *fns = sng_calloc((size_t)p->nkernels + 1, sizeof *fns);
   if (compile_kernels(p, jit, fns, err, errlen)) goto fail;
@@ -116,7 +110,7 @@ SngExec *sng_exec_new(const SngPlan *p, int graph, SngJit *jit, float *const *pa
       in->fn = fns[o->kernel]; /* its iteration space (o->rows, o->cols) is in the plan */
     } else if (sng_op_has(o->op, OPF_COMM)) {
       const SngPlanTensor *t = o->nin ? in->tin[0] : in->tout;
-      in->bytes = numel(t) * 4;
+      in->bytes = sng_plan_tensor_numel(t) * 4;
     } else if (o->op >= 0 && o->op < SNG_OP__COUNT && sng_rt_kernels[o->op]) {
       in->c = sng_rt_kernels[o->op]; /* (the plan reader checked its tensors' ranks and sizes) */
     } else {

@@ -29,12 +29,6 @@
 
 enum { MODE_TRAIN = SNG_EXEC_TRAIN, MODE_TEST = SNG_EXEC_TEST, MODE_QUIT = 2 };
 
-static int64_t numel(int32_t rank, const int64_t *d) {
-  int64_t n = 1;
-  for (int i = 0; i < rank; i++) n *= d[i];
-  return n;
-}
-
 /* ---- stub ---- */
 
 /* agg = the sum of the replicas' gradients, in cache-sized blocks: one pass over each */
@@ -54,7 +48,7 @@ static void stub_release(void *ctx, int param) {
   GParam *q = &g->par[param];
   const SngPlanTensor *t = w->grad_t[param];
   float *grad = w->grad[param];
-  sng_comm_count(g->comm, numel(t->rank, t->dims) * 4); /* the gradient goes up to the stub */
+  sng_comm_count(g->comm, sng_plan_dims_numel(t->rank, t->dims) * 4); /* the gradient goes up to the stub */
   if (!q->replicas) { /* slices of the parameter: each worker places its own */
     const SngPlanParam *pp = &g->p->params[param];
     static const int64_t zero[4];
@@ -89,7 +83,7 @@ void sng_group_stub_reply(SngGroup *g, int s) {
     if (!t) continue;
     if (w->own[param]) /* a slice of the parameter: copy the fresh values in */
       sng_rt_box_copy(w->own[param], t->dims, zero, q->value, g->p->params[param].dims, t->start, t->dims, t->rank, 0);
-    sng_comm_count(g->comm, numel(t->rank, t->dims) * 4); /* fresh values down to the worker */
+    sng_comm_count(g->comm, sng_plan_dims_numel(t->rank, t->dims) * 4); /* fresh values down to the worker */
     pthread_mutex_lock(&w->mu);
     if (--w->pending == 0) pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
@@ -288,7 +282,7 @@ static int bind_worker(SngGroup *g, int i, char *err, size_t errlen) {
 static void init_param(SngGroup *g, int i) {
   const SngPlanParam *pp = &g->p->params[i];
   GParam *q = &g->par[i];
-  int64_t n = numel(pp->rank, pp->dims);
+  int64_t n = sng_plan_dims_numel(pp->rank, pp->dims);
   q->size = n;
   char what[160];
   snprintf(what, sizeof what, "the values of parameter %s", pp->name);
@@ -363,7 +357,7 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
       free(g);
       return NULL;
     }
-  g->sample = numel(p->data.sample_rank, p->data.sample_dims);
+  g->sample = sng_plan_dims_numel(p->data.sample_rank, p->data.sample_dims);
   g->values = sng_calloc((size_t)p->nparams + 1, sizeof *g->values);
   g->par = sng_calloc((size_t)p->nparams + 1, sizeof *g->par);
   for (int i = 0; i < p->nparams; i++) init_param(g, i);
@@ -380,7 +374,7 @@ SngGroup *sng_group_new(const SngPlan *p, char *err, size_t errlen) {
       const SngPlanOp *op = &p->graphs[k].ops[o];
       if (op->op != SNG_OP_BRIDGE || !op->nin) continue;
       const SngPlanTensor *t = &p->graphs[k].tensors[op->in[0]];
-      chb[op->iattr[0]] = numel(t->rank, t->dims) * 4;
+      chb[op->iattr[0]] = sng_plan_dims_numel(t->rank, t->dims) * 4;
     }
   g->comm = sng_comm_new(nunits, nch, chb);
   free(chb);

@@ -9,19 +9,13 @@
 #include <math.h>
 #include <string.h>
 
-static int64_t numel(const SngPlanTensor *t) {
-  int64_t n = 1;
-  for (int i = 0; i < t->rank; i++) n *= t->dims[i];
-  return n;
-}
-
 /* out[M,N] = op(a) op(b), each seen as a matrix [d0, rest]; shapes were checked by the
  * compiler and the plan reader */
 static void rt_matmul(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                       const SngPlanTensor *tout) {
   (void)tout;
   int ta = (int)op->iattr[0], tb = (int)op->iattr[1];
-  int64_t ar = tin[0]->dims[0], ac = numel(tin[0]) / ar, br = tin[1]->dims[0], bc = numel(tin[1]) / br;
+  int64_t ar = tin[0]->dims[0], ac = sng_plan_tensor_numel(tin[0]) / ar, br = tin[1]->dims[0], bc = sng_plan_tensor_numel(tin[1]) / br;
   int64_t m = ta ? ac : ar, k = ta ? ar : ac, n = tb ? br : bc;
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (blasint)m,
               (blasint)n, (blasint)k, 1.0f, in[0], (blasint)ac, in[1], (blasint)bc, 0.0f, out, (blasint)n);
@@ -31,7 +25,7 @@ static void rt_matmul(const SngPlanOp *op, float *const *in, const SngPlanTensor
 static void rt_reduce_rows(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                            const SngPlanTensor *tout) {
   (void)op, (void)tout;
-  int64_t r = tin[0]->dims[0], c = numel(tin[0]) / r;
+  int64_t r = tin[0]->dims[0], c = sng_plan_tensor_numel(tin[0]) / r;
   const float *x = in[0];
   for (int64_t j = 0; j < c; j++) out[j] = 0;
   for (int64_t i = 0; i < r; i++)
@@ -43,7 +37,7 @@ static void rt_reduce_rows(const SngPlanOp *op, float *const *in, const SngPlanT
 static void rt_accuracy(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                         const SngPlanTensor *tout) {
   (void)op, (void)tout;
-  int64_t r = tin[0]->dims[0], c = numel(tin[0]) / r;
+  int64_t r = tin[0]->dims[0], c = sng_plan_tensor_numel(tin[0]) / r;
   for (int64_t i = 0; i < r; i++) {
     const float *x = in[0] + i * c;
     int64_t best = 0;
@@ -86,7 +80,7 @@ static void rt_slice(const SngPlanOp *op, float *const *in, const SngPlanTensor 
 /* out = zeros with in placed at iattr[0..rank) (the gradient of a slice) */
 static void rt_pad(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                    const SngPlanTensor *tout) {
-  memset(out, 0, (size_t)numel(tout) * sizeof(float));
+  memset(out, 0, (size_t)sng_plan_tensor_numel(tout) * sizeof(float));
   sng_rt_box_copy(out, tout->dims, op->iattr, in[0], tin[0]->dims, zero4, tin[0]->dims, tout->rank, 0);
 }
 
@@ -115,7 +109,7 @@ static int64_t row_of(float id, int64_t n) {
 static void rt_softmax(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                        const SngPlanTensor *tout) {
   (void)op, (void)tout;
-  int64_t c = tin[0]->dims[tin[0]->rank - 1], r = numel(tin[0]) / c;
+  int64_t c = tin[0]->dims[tin[0]->rank - 1], r = sng_plan_tensor_numel(tin[0]) / c;
   for (int64_t i = 0; i < r; i++) {
     const float *x = in[0] + i * c;
     float *y = out + i * c, m = -INFINITY, s = 0;
@@ -130,7 +124,7 @@ static void rt_softmax(const SngPlanOp *op, float *const *in, const SngPlanTenso
 static void rt_softmax_bwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                            const SngPlanTensor *tout) {
   (void)op, (void)tout;
-  int64_t c = tin[0]->dims[tin[0]->rank - 1], r = numel(tin[0]) / c;
+  int64_t c = tin[0]->dims[tin[0]->rank - 1], r = sng_plan_tensor_numel(tin[0]) / c;
   for (int64_t i = 0; i < r; i++) {
     const float *dy = in[0] + i * c, *y = in[1] + i * c;
     float dot = 0;
@@ -151,7 +145,7 @@ static void rt_slice_dim(const SngPlanOp *op, float *const *in, const SngPlanTen
 static void rt_embed(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                      const SngPlanTensor *tout) {
   (void)op, (void)tout;
-  int64_t n = numel(tin[0]), vocab = tin[1]->dims[0], dim = tin[1]->dims[1];
+  int64_t n = sng_plan_tensor_numel(tin[0]), vocab = tin[1]->dims[0], dim = tin[1]->dims[1];
   for (int64_t i = 0; i < n; i++) {
     int64_t r = row_of(in[0][i], vocab);
     if (r < 0) memset(out + i * dim, 0, (size_t)dim * sizeof(float));
@@ -163,8 +157,8 @@ static void rt_embed(const SngPlanOp *op, float *const *in, const SngPlanTensor 
 static void rt_embed_bwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                          const SngPlanTensor *tout) {
   (void)op;
-  int64_t n = numel(tin[1]), vocab = tout->dims[0], dim = tout->dims[1];
-  memset(out, 0, (size_t)numel(tout) * sizeof(float));
+  int64_t n = sng_plan_tensor_numel(tin[1]), vocab = tout->dims[0], dim = tout->dims[1];
+  memset(out, 0, (size_t)sng_plan_tensor_numel(tout) * sizeof(float));
   for (int64_t i = 0; i < n; i++) {
     int64_t r = row_of(in[1][i], vocab);
     if (r < 0) continue;
@@ -175,8 +169,8 @@ static void rt_embed_bwd(const SngPlanOp *op, float *const *in, const SngPlanTen
 /* ids [n] -> out [n, classes = iattr[0]]: a 1 at each id (none for a bad id) */
 static void rt_one_hot(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                        const SngPlanTensor *tout) {
-  int64_t n = numel(tin[0]), c = op->iattr[0];
-  memset(out, 0, (size_t)numel(tout) * sizeof(float));
+  int64_t n = sng_plan_tensor_numel(tin[0]), c = op->iattr[0];
+  memset(out, 0, (size_t)sng_plan_tensor_numel(tout) * sizeof(float));
   for (int64_t i = 0; i < n; i++) {
     int64_t r = row_of(in[0][i], c);
     if (r >= 0) out[i * c + r] = 1;
@@ -187,7 +181,7 @@ static void rt_one_hot(const SngPlanOp *op, float *const *in, const SngPlanTenso
 static void rt_euclidean(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                          const SngPlanTensor *tout) {
   (void)op, (void)tout;
-  int64_t r = tin[0]->dims[0], c = numel(tin[0]) / r;
+  int64_t r = tin[0]->dims[0], c = sng_plan_tensor_numel(tin[0]) / r;
   for (int64_t i = 0; i < r; i++) {
     float s = 0;
     for (int64_t j = 0; j < c; j++) {
@@ -203,7 +197,7 @@ static void rt_euclidean(const SngPlanOp *op, float *const *in, const SngPlanTen
 static void rt_sigmoid_xent(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                             const SngPlanTensor *tout) {
   (void)op, (void)tout;
-  int64_t r = tin[0]->dims[0], c = numel(tin[0]) / r;
+  int64_t r = tin[0]->dims[0], c = sng_plan_tensor_numel(tin[0]) / r;
   for (int64_t i = 0; i < r; i++) {
     float s = 0;
     for (int64_t j = 0; j < c; j++) {
@@ -221,7 +215,7 @@ static void rt_sigmoid_xent(const SngPlanOp *op, float *const *in, const SngPlan
 static void rt_top_k(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                      const SngPlanTensor *tout) {
   (void)tout;
-  int64_t r = tin[0]->dims[0], c = numel(tin[0]) / r;
+  int64_t r = tin[0]->dims[0], c = sng_plan_tensor_numel(tin[0]) / r;
   for (int64_t i = 0; i < r; i++) {
     const float *x = in[0] + i * c;
     int64_t lab = row_of(in[1][i], c), above = 0;

@@ -22,17 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int64_t numel(const SngPlanTensor *t) {
-  int64_t n = 1;
-  for (int i = 0; i < t->rank; i++) n *= t->dims[i];
-  return n;
-}
-
 /* [N, C, rest...] -> N, C, positions per (row, channel) */
 static void ncs(const SngPlanTensor *t, int64_t *n, int64_t *c, int64_t *s) {
   *n = t->dims[0];
   *c = t->rank > 1 ? t->dims[1] : 1;
-  *s = numel(t) / (*n * *c);
+  *s = sng_plan_tensor_numel(t) / (*n * *c);
 }
 
 /* ---- dropout ---- */
@@ -69,7 +63,7 @@ static void dropout_apply(const SngPlanOp *op, const float *x, float *y, const S
 void sng_rt_dropout(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                     const SngPlanTensor *tout) {
   (void)tin;
-  if (!sng_rt_ctx.train) memcpy(out, in[0], (size_t)numel(tout) * sizeof(float));
+  if (!sng_rt_ctx.train) memcpy(out, in[0], (size_t)sng_plan_tensor_numel(tout) * sizeof(float));
   else dropout_apply(op, in[0], out, tout);
 }
 
@@ -108,7 +102,7 @@ static void lrn_scale(const SngPlanOp *op, const float *x, const SngPlanTensor *
 void sng_rt_lrn(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                 const SngPlanTensor *tout) {
   (void)tout;
-  int64_t len = numel(tin[0]);
+  int64_t len = sng_plan_tensor_numel(tin[0]);
   double *sc = sng_alloc(sizeof(double) * (size_t)len);
   lrn_scale(op, in[0], tin[0], sc);
   for (int64_t i = 0; i < len; i++) out[i] = (float)(in[0][i] * pow_neg(sc[i], op->fattr[1]));
@@ -121,7 +115,7 @@ void sng_rt_lrn_bwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *
                     const SngPlanTensor *tout) {
   (void)tout;
   const float *dy = in[0], *x = in[1];
-  int64_t n, c, s, len = numel(tin[1]);
+  int64_t n, c, s, len = sng_plan_tensor_numel(tin[1]);
   ncs(tin[1], &n, &c, &s);
   int64_t size = op->iattr[0], lo = size / 2, hi = (size - 1) / 2;
   double beta = op->fattr[1], f = 2.0 * op->fattr[0] * beta / (double)size;
@@ -217,7 +211,7 @@ void sng_rt_bn_bwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *c
   const float *dy = in[0], *xs = in[1];
   int64_t n, c, s, which = op->iattr[0];
   ncs(tin[1], &n, &c, &s);
-  if (which == 1) memset(out, 0, (size_t)numel(tout) * sizeof(float));
+  if (which == 1) memset(out, 0, (size_t)sng_plan_tensor_numel(tout) * sizeof(float));
   for (int64_t ch = 0; ch < c; ch++) {
     double mean, var, m;
     batch_moments(in[2], tin[2], s, ch, &mean, &var, &m);

@@ -258,6 +258,15 @@ typedef struct SngPlanFieldRef {
  * non-zero return of fn and returns it; 0 when all were visited. */
 int sng_plan_each_field(SngPlan *p, int (*fn)(void *ctx, const SngPlanFieldRef *f), void *ctx);
 
+/* The number of values of dims[0..rank) and of a tensor: products a validated plan keeps
+ * within SNG_MAX_TENSOR_ELEMS, so they cannot overflow. */
+static inline int64_t sng_plan_dims_numel(int32_t rank, const int64_t *dims) {
+  int64_t n = 1;
+  for (int32_t i = 0; i < rank; i++) n *= dims[i];
+  return n;
+}
+static inline int64_t sng_plan_tensor_numel(const SngPlanTensor *t) { return sng_plan_dims_numel(t->rank, t->dims); }
+
 /* "MATMUL" for an op code of stdlib/ops.def; "?" when out of range. */
 const char *sng_plan_op_name(int32_t op);
 
