@@ -241,8 +241,14 @@ static int check_case(const LayerCase *c) {
 }
 
 Test(layers, gradients_match_finite_differences, .init = make_dir, .fini = drop_dir, .timeout = 600) {
-  for (int k = 0; k < NCASES; k++)
-    if (selected(&cases[k])) cr_expect_gt(check_case(&cases[k]), 0, "case %s: no gradient was checked", cases[k].layer);
+  int ncases = 0, elems = 0;
+  for (int k = 0; k < NCASES; k++) {
+    if (!selected(&cases[k])) continue;
+    int n = check_case(&cases[k]);
+    cr_expect_gt(n, 0, "case %s: no gradient was checked", cases[k].layer);
+    ncases++, elems += n;
+  }
+  fprintf(stderr, "layers: %d cases, %d parameter elements checked against central differences\n", ncases, elems);
 }
 
 /* ---------------------------------------------------------------- partitions */
@@ -256,6 +262,8 @@ static double rel(const float *a, const float *b, int64_t n) {
   }
   return d / m;
 }
+
+static double worst; /* the largest relative difference seen, for the summary */
 
 static void same_step(const LayerCase *c, const char *part, int w) {
   int64_t b = c->batch, sample = (int64_t)c->rows * c->cols;
@@ -274,10 +282,12 @@ static void same_step(const LayerCase *c, const char *part, int w) {
   double l1 = sng_group_step(g1, x, y), lw = sng_group_step(gw, x, y);
   cr_expect(fabs(lw - l1) <= 1e-4 * fabs(l1) + 1e-7, "case %s, %s over %d workers: loss %.8f, whole net %.8f", c->layer,
             part, w, lw, l1);
+  worst = fmax(worst, fabs(lw - l1) / fmax(fabs(l1), 1e-12));
   for (int i = 0; i < p1->nparams; i++) {
     double e = rel(sng_group_grad(gw, i), sng_group_grad(g1, i), numel(p1->params[i].rank, p1->params[i].dims));
     cr_expect(e <= 1e-4, "case %s, %s over %d workers: the gradient of %s differs by %.3g (relative)", c->layer, part,
               w, p1->params[i].name, e);
+    worst = fmax(worst, e);
   }
   sng_group_free(g1), sng_group_free(gw);
   sng_plan_free(p1), sng_plan_free(pw);
@@ -285,11 +295,13 @@ static void same_step(const LayerCase *c, const char *part, int w) {
 }
 
 Test(layers, partitions_match_the_whole_net, .init = make_dir, .fini = drop_dir, .timeout = 600) {
+  int runs = 0;
   for (int k = 0; k < NCASES; k++) {
     if (!selected(&cases[k])) continue;
     char splits[64];
     snprintf(splits, sizeof splits, "%s", cases[k].splits);
     for (char *save = NULL, *s = strtok_r(splits, " ", &save); s; s = strtok_r(NULL, " ", &save))
-      for (int w = 2; w <= 3; w++) same_step(&cases[k], s, w);
+      for (int w = 2; w <= 3; w++) same_step(&cases[k], s, w), runs++;
   }
+  fprintf(stderr, "layers: %d partitioned steps against the whole net, largest relative difference %.2g\n", runs, worst);
 }
