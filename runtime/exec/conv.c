@@ -95,9 +95,8 @@ static void im2col(const float *x, int64_t c, int64_t h, int64_t w, Win k, int64
           }
           const float *xr = xc + iy * w;
           if (k.sw == 1) {
-            const float *src = xr - k.pw + j; /* src[z] is the input under output z */
             for (int64_t z = 0; z < lo; z++) r[z] = 0;
-            memcpy(r + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
+            if (hi > lo) memcpy(r + lo, xr + lo - k.pw + j, (size_t)(hi - lo) * sizeof(float)); /* inputs under lo.. */
             for (int64_t z = hi; z < ow; z++) r[z] = 0;
           } else
             for (int64_t z = 0; z < ow; z++) {
@@ -116,16 +115,17 @@ static void col2im(const float *col, int64_t c, int64_t h, int64_t w, Win k, int
       for (int64_t j = 0; j < k.kw; j++) {
         const float *row = col + ((ci * k.kh + i) * k.kw + j) * ld;
         float *xc = dx + ci * h * w;
+        /* stride 1: the outputs [lo, hi) have their input column inside, one run per row */
+        int64_t lo = k.pw - j, hi = w + k.pw - j;
+        lo = lo < 0 ? 0 : lo > ow ? ow : lo;
+        hi = hi < lo ? lo : hi > ow ? ow : hi;
         for (int64_t y = 0; y < oh; y++) {
           int64_t iy = y * k.sh - k.ph + i;
           if (iy < 0 || iy >= h) continue;
           const float *r = row + y * ow;
           float *xr = xc + iy * w;
-          if (k.sw == 1) { /* the outputs whose input column is inside, as one run */
-            int64_t lo = k.pw - j, hi = w + k.pw - j;
-            lo = lo < 0 ? 0 : lo > ow ? ow : lo;
-            hi = hi < lo ? lo : hi > ow ? ow : hi;
-            float *d = xr + lo - k.pw + j;
+          if (k.sw == 1) {
+            float *d = hi > lo ? xr + lo - k.pw + j : xr; /* the input under output lo */
             for (int64_t z = lo; z < hi; z++) d[z - lo] += r[z];
           } else
             for (int64_t z = 0; z < ow; z++) {
