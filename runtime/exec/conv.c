@@ -136,17 +136,18 @@ static void col2im(const float *col, int64_t c, int64_t h, int64_t w, Win k, int
       }
 }
 
-/* Which implementation runs a conv2d kernel: im2col + OpenBLAS by default, oneDNN with
- * SNG_CONV=dnnl, or SNG_CONV=mixed for oneDNN except the forward and input gradient of a
- * one-channel input.  Measured on LeNet (bench/cnn, 1 thread, CPU time per step on a shared
- * machine): im2col + OpenBLAS 18.8-19.7 ms, oneDNN 20.1-27.4 ms, so the default stays. */
+/* Which implementation runs a conv2d kernel: SNG_CONV=gemm (im2col + OpenBLAS), dnnl
+ * (oneDNN) or mixed (oneDNN but a one-channel input's forward and input gradient); by
+ * default what measured faster on LeNet (bench/cnn, quiet machine, samples/s): oneDNN when
+ * the worker has one thread (4250-4590 against 3560-3850), im2col + OpenBLAS with more
+ * (4080-4180 against 3540-3940 at two threads: oneDNN's OpenMP pool and OpenBLAS's fight). */
 static bool use_dnnl(bool filter_grad, int64_t channels) {
-  static int v = -1; /* 0 gemm, 1 dnnl, 2 mixed */
+  static int v = -1; /* 0 by threads, 1 dnnl, 2 mixed, 3 gemm */
   if (v < 0) {
     const char *e = getenv("SNG_CONV");
-    v = e && !strcmp(e, "dnnl") ? 1 : e && !strcmp(e, "mixed") ? 2 : 0;
+    v = !e ? 0 : !strcmp(e, "dnnl") ? 1 : !strcmp(e, "mixed") ? 2 : !strcmp(e, "gemm") ? 3 : 0;
   }
-  return v == 1 || (v == 2 && (filter_grad || channels > 1));
+  return v == 1 || (v == 2 && (filter_grad || channels > 1)) || (v == 0 && openblas_get_num_threads() == 1);
 }
 
 /* The samples a GEMM covers at once: the whole batch when its col [K, n*P] and wide [F, n*P]

@@ -140,7 +140,12 @@ static void conv_file(void) {
 
 Test(torch_vectors, conv2d_forward_and_gradients) { conv_file(); }
 
-/* the same on oneDNN, the alternative kernel (read once per process: each test is one) */
+/* each implementation forced (SNG_CONV is read once per process: each test is one) */
+Test(torch_vectors, conv2d_on_openblas) {
+  setenv("SNG_CONV", "gemm", 1);
+  conv_file();
+}
+
 Test(torch_vectors, conv2d_on_onednn) {
   setenv("SNG_CONV", "dnnl", 1);
   conv_file();
