@@ -82,6 +82,10 @@ static void im2col(const float *x, int64_t c, int64_t h, int64_t w, Win k, int64
       for (int64_t j = 0; j < k.kw; j++) {
         float *row = col + ((ci * k.kh + i) * k.kw + j) * ld;
         const float *xc = x + ci * h * w;
+        /* stride 1: the outputs [lo, hi) have their input column inside, one run per row */
+        int64_t lo = k.pw - j, hi = w + k.pw - j;
+        lo = lo < 0 ? 0 : lo > ow ? ow : lo;
+        hi = hi < lo ? lo : hi > ow ? ow : hi;
         for (int64_t y = 0; y < oh; y++) {
           int64_t iy = y * k.sh - k.ph + i;
           float *r = row + y * ow;
@@ -91,12 +95,8 @@ static void im2col(const float *x, int64_t c, int64_t h, int64_t w, Win k, int64
           }
           const float *xr = xc + iy * w;
           if (k.sw == 1) {
-            int64_t lo = k.pw - j, hi = w + k.pw - j; /* the outputs whose input column is inside */
-            lo = lo < 0 ? 0 : lo > ow ? ow : lo;
-            hi = hi < lo ? lo : hi > ow ? ow : hi;
-            const float *src = xr - k.pw + j; /* src[z] is the input under output z */
             for (int64_t z = 0; z < lo; z++) r[z] = 0;
-            for (int64_t z = lo; z < hi; z++) r[z] = src[z];
+            if (hi > lo) memcpy(r + lo, xr + lo - k.pw + j, (size_t)(hi - lo) * sizeof(float)); /* inputs under lo.. */
             for (int64_t z = hi; z < ow; z++) r[z] = 0;
           } else
             for (int64_t z = 0; z < ow; z++) {
@@ -115,16 +115,17 @@ static void col2im(const float *col, int64_t c, int64_t h, int64_t w, Win k, int
       for (int64_t j = 0; j < k.kw; j++) {
         const float *row = col + ((ci * k.kh + i) * k.kw + j) * ld;
         float *xc = dx + ci * h * w;
+        /* stride 1: the outputs [lo, hi) have their input column inside, one run per row */
+        int64_t lo = k.pw - j, hi = w + k.pw - j;
+        lo = lo < 0 ? 0 : lo > ow ? ow : lo;
+        hi = hi < lo ? lo : hi > ow ? ow : hi;
         for (int64_t y = 0; y < oh; y++) {
           int64_t iy = y * k.sh - k.ph + i;
           if (iy < 0 || iy >= h) continue;
           const float *r = row + y * ow;
           float *xr = xc + iy * w;
-          if (k.sw == 1) { /* the outputs whose input column is inside, as one run */
-            int64_t lo = k.pw - j, hi = w + k.pw - j;
-            lo = lo < 0 ? 0 : lo > ow ? ow : lo;
-            hi = hi < lo ? lo : hi > ow ? ow : hi;
-            float *d = xr + lo - k.pw + j;
+          if (k.sw == 1) {
+            float *d = hi > lo ? xr + lo - k.pw + j : xr; /* the input under output lo */
             for (int64_t z = lo; z < hi; z++) d[z - lo] += r[z];
           } else
             for (int64_t z = 0; z < ow; z++) {
@@ -135,17 +136,18 @@ static void col2im(const float *col, int64_t c, int64_t h, int64_t w, Win k, int
       }
 }
 
-/* Which implementation runs a conv2d kernel: im2col + OpenBLAS by default, oneDNN with
- * SNG_CONV=dnnl, or SNG_CONV=mixed for oneDNN except the forward and input gradient of a
- * one-channel input.  Measured on LeNet (bench/cnn, 1 thread, CPU time per step on a shared
- * machine): im2col + OpenBLAS 18.8-19.7 ms, oneDNN 20.1-27.4 ms, so the default stays. */
+/* Which implementation runs a conv2d kernel: SNG_CONV=gemm (im2col + OpenBLAS), dnnl
+ * (oneDNN) or mixed (oneDNN but a one-channel input's forward and input gradient); by
+ * default what measured faster on LeNet (bench/cnn, quiet machine, samples/s): oneDNN when
+ * the worker has one thread (4250-4590 against 3560-3850), im2col + OpenBLAS with more
+ * (4080-4180 against 3540-3940 at two threads: oneDNN's OpenMP pool and OpenBLAS's fight). */
 static bool use_dnnl(bool filter_grad, int64_t channels) {
-  static int v = -1; /* 0 gemm, 1 dnnl, 2 mixed */
+  static int v = -1; /* 0 by threads, 1 dnnl, 2 mixed, 3 gemm */
   if (v < 0) {
     const char *e = getenv("SNG_CONV");
-    v = e && !strcmp(e, "dnnl") ? 1 : e && !strcmp(e, "mixed") ? 2 : 0;
+    v = !e ? 0 : !strcmp(e, "dnnl") ? 1 : !strcmp(e, "mixed") ? 2 : !strcmp(e, "gemm") ? 3 : 0;
   }
-  return v == 1 || (v == 2 && (filter_grad || channels > 1));
+  return v == 1 || (v == 2 && (filter_grad || channels > 1)) || (v == 0 && openblas_get_num_threads() == 1);
 }
 
 /* The samples a GEMM covers at once: the whole batch when its col [K, n*P] and wide [F, n*P]
@@ -372,8 +374,8 @@ static void pool_body(void *a, int64_t lo, int64_t hi) {
   }
 }
 
-static void pool_bwd_body(void *a, int64_t lo, int64_t hi) {
-  const PoolRun *r = a;
+static void pool_bwd_body(void *arg, int64_t lo, int64_t hi) {
+  const PoolRun *r = arg;
   const Pool *p = r->p;
   int64_t idx[64]; /* a 2x2 pool's winners, one output row at a time */
   for (int64_t pl = lo; pl < hi; pl++) {
@@ -382,8 +384,27 @@ static void pool_bwd_body(void *a, int64_t lo, int64_t hi) {
     memset(dx, 0, (size_t)(p->h * p->w) * sizeof(float));
     if (is_2x2(p) && p->ow <= 64) {
       for (int64_t i = 0; i < p->oh; i++) {
-        max_pool_2x2(x + 2 * i * p->w, p->w, 1, p->ow, NULL, idx); /* indices relative to row 2i */
-        for (int64_t j = 0; j < p->ow; j++) dx[2 * i * p->w + idx[j]] += dy[i * p->ow + j];
+        const float *r0 = x + 2 * i * p->w, *r1 = r0 + p->w;
+        float *d0 = dx + 2 * i * p->w, *d1 = d0 + p->w;
+        const float *g = dy + i * p->ow;
+        bool nan = false;
+        for (int64_t j = 0; j < p->ow; j++) { /* the first of the four equal to the max gets g */
+          float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+          float m = b > a ? b : a;
+          m = c > m ? c : m;
+          m = d > m ? d : m;
+          int ta = a == m, tb = !ta & (b == m), tc = !ta & !tb & (c == m), td = !ta & !tb & !tc;
+          d0[2 * j] = ta ? g[j] : 0.0f, d0[2 * j + 1] = tb ? g[j] : 0.0f;
+          d1[2 * j] = tc ? g[j] : 0.0f, d1[2 * j + 1] = td ? g[j] : 0.0f;
+          nan |= (a + b + c + d) != (a + b + c + d);
+        }
+        if (!nan) continue;
+        /* a NaN (or inf - inf) in some window: this row again by PyTorch's rule */
+        max_pool_2x2(r0, p->w, 1, p->ow, NULL, idx); /* indices relative to row 2i */
+        for (int64_t j = 0; j < p->ow; j++) {
+          d0[2 * j] = d0[2 * j + 1] = d1[2 * j] = d1[2 * j + 1] = 0;
+          d0[idx[j]] += g[j];
+        }
       }
       continue;
     }

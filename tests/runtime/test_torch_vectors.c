@@ -146,7 +146,12 @@ static void conv_file(void) {
 
 Test(torch_vectors, conv2d_forward_and_gradients) { conv_file(); }
 
-/* the same on oneDNN, the alternative kernel (read once per process: each test is one) */
+/* each implementation forced (SNG_CONV is read once per process: each test is one) */
+Test(torch_vectors, conv2d_on_openblas) {
+  setenv("SNG_CONV", "gemm", 1);
+  conv_file();
+}
+
 Test(torch_vectors, conv2d_on_onednn) {
   setenv("SNG_CONV", "dnnl", 1);
   conv_file();
@@ -317,4 +322,36 @@ static void running_through_servers(const char *part) {
 Test(torch_vectors, batchnorm_running_statistics_through_the_servers) {
   running_through_servers("batch");
   running_through_servers("feature");
+}
+
+/* PyTorch's max-pool rule at its edges, on the 2x2 fast path and the general one (3x3 over a
+ * padded 2x2): a NaN wins and a later NaN wins over it; among equal maxima the first wins. */
+Test(torch_vectors, max_pool_nan_and_ties) {
+  static const struct { float x[4], dx[4]; } cases[] = {
+    {{1, NAN, 3, NAN}, {0, 0, 0, 5}},
+    {{2, 2, 1, 2}, {5, 0, 0, 0}},
+    {{-1, 4, 4, NAN}, {0, 0, 0, 5}},
+    {{INFINITY, -INFINITY, 0, INFINITY}, {5, 0, 0, 0}},
+  };
+  for (int general = 0; general < 2; general++)
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+      SngPlanOp op = {0};
+      int64_t a[7] = {2, 2, 2, 2, 0, 0, 0}, g[7] = {3, 3, 1, 1, 1, 1, 0};
+      memcpy(op.iattr, general ? g : a, sizeof a);
+      op.nin = 1, op.nout = 1;
+      SngPlanTensor tx = {.rank = 4, .dims = {1, 1, 2, 2}}, ty = {.rank = 4, .dims = {1, 1, 1, 1}};
+      float x[4], y = 0, dy = 5, dx[4];
+      memcpy(x, cases[k].x, sizeof x);
+      const SngPlanTensor *tin[2] = {&tx};
+      rt_pool(&op, (float *const[]){x}, tin, &y, &ty);
+      bool has_nan = isnan(x[0]) || isnan(x[1]) || isnan(x[2]) || isnan(x[3]);
+      cr_expect(has_nan ? isnan(y) : y == x[cases[k].dx[0] ? 0 : cases[k].dx[1] ? 1 : cases[k].dx[2] ? 2 : 3],
+                "case %zu (general %d): max %g", k, general, y);
+      op.nin = 2;
+      const SngPlanTensor *tin2[2] = {&ty, &tx};
+      rt_pool_bwd(&op, (float *const[]){&dy, x}, tin2, dx, &tx);
+      for (int i = 0; i < 4; i++)
+        cr_expect_eq(dx[i], cases[k].dx[i], "case %zu (general %d): dx[%d] = %g, want %g", k, general, i, dx[i],
+                     cases[k].dx[i]);
+    }
 }
