@@ -69,12 +69,7 @@ int sng_std_build_conv2d(SngBuilder *b, const SngExpr *call, SngIrNode **out, in
                    (long long)filters, (long long)SNG_MAX_GEMM_DIM);
     return -1;
   }
-  if (lr_mult < 0 || wd_mult < 0) {
-    const SngExpr *e = lr_mult < 0 ? s[14] : s[15];
-    sng_diag_error(b->d, e->loc, "%s must be >= 0, got %g", lr_mult < 0 ? "lr_mult" : "wd_mult",
-                   lr_mult < 0 ? lr_mult : wd_mult);
-    return -1;
-  }
+  if (sng_std_check_mults(b, s[14], s[15], lr_mult, wd_mult)) return -1;
   const char *name = sng_std_unique(b, "conv");
   SngIrGraph *g = b->g;
   SngIrNode *src[3];

@@ -25,12 +25,7 @@ int sng_std_build_dense(SngBuilder *b, const SngExpr *call, SngIrNode **out, int
                    (long long)units, (long long)SNG_MAX_GEMM_DIM);
     return -1;
   }
-  if (lr_mult < 0 || wd_mult < 0) {
-    const SngExpr *e = lr_mult < 0 ? s[5] : s[6];
-    sng_diag_error(b->d, e->loc, "%s must be >= 0, got %g", lr_mult < 0 ? "lr_mult" : "wd_mult",
-                   lr_mult < 0 ? lr_mult : wd_mult);
-    return -1;
-  }
+  if (sng_std_check_mults(b, s[5], s[6], lr_mult, wd_mult)) return -1;
   if (x->op == SNG_OP_INPUT && x->shape.rank < 2) { /* input shapes are known by now; others are checked by the shape pass */
     sng_diag_error(b->d, s[0]->loc, "dense() wants a [batch, features...] tensor, not the labels");
     return -1;

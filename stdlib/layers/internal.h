@@ -5,6 +5,9 @@
 
 #include "sng_std.h"
 
+/* layers.c: lr_mult and wd_mult (read from lr and wd) are >= 0, or an error at the argument */
+int sng_std_check_mults(SngBuilder *b, const SngExpr *lr, const SngExpr *wd, double lr_mult, double wd_mult);
+
 int sng_std_build_input(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);     /* input.c */
 int sng_std_build_dense(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);     /* dense.c */
 int sng_std_build_relu(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);      /* relu.c */

@@ -99,6 +99,16 @@ const SngLayer *sng_std_layer_find(const char *name) {
   return NULL;
 }
 
+/* lr_mult and wd_mult, read from the expressions lr and wd (NULL: absent), are >= 0; else
+ * the first negative one is reported at its argument. */
+int sng_std_check_mults(SngBuilder *b, const SngExpr *lr, const SngExpr *wd, double lr_mult, double wd_mult) {
+  if (lr_mult >= 0 && wd_mult >= 0) return 0;
+  const SngExpr *e = lr_mult < 0 ? lr : wd;
+  sng_diag_error(b->d, e->loc, "%s must be >= 0, got %g", lr_mult < 0 ? "lr_mult" : "wd_mult",
+                 lr_mult < 0 ? lr_mult : wd_mult);
+  return -1;
+}
+
 /* Parameters left at init = auto follow PyTorch's nn.Linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
 SngIrNode *sng_std_param(SngBuilder *b, SngLoc loc, const char *name, SngShape s, const SngExpr *init,
                          double lr_mult, double wd_mult) {

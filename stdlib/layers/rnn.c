@@ -97,12 +97,7 @@ static int bind(SngBuilder *b, const SngExpr *call, const char *kind, int ntenso
                    (long long)c->units, (long long)SNG_MAX_GEMM_DIM);
     return -1;
   }
-  if (c->lr_mult < 0 || c->wd_mult < 0) {
-    const SngExpr *e = c->lr_mult < 0 ? o[4] : o[5];
-    sng_diag_error(b->d, e->loc, "%s must be >= 0, got %g", c->lr_mult < 0 ? "lr_mult" : "wd_mult",
-                   c->lr_mult < 0 ? c->lr_mult : c->wd_mult);
-    return -1;
-  }
+  if (sng_std_check_mults(b, o[4], o[5], c->lr_mult, c->wd_mult)) return -1;
   static const char *const what[] = {"input x", "state h", "cell state c"};
   for (int i = 0; i < ntensors; i++)
     if (t[i]->op == SNG_OP_INPUT && t[i]->attr.input.slot == 1) { /* other shapes are the shape pass's */

@@ -100,12 +100,7 @@ int sng_std_build_embed(SngBuilder *b, const SngExpr *call, SngIrNode **out, int
   if (sng_std_bind(b, call, p, 6, s) || sng_std_int(b, s[1], 1, &vocab) || sng_std_int(b, s[2], 1, &dim) ||
       (s[4] && sng_std_number(b, s[4], &lr_mult)) || (s[5] && sng_std_number(b, s[5], &wd_mult)))
     return -1;
-  if (lr_mult < 0 || wd_mult < 0) {
-    const SngExpr *e = lr_mult < 0 ? s[4] : s[5];
-    sng_diag_error(b->d, e->loc, "%s must be >= 0, got %g", lr_mult < 0 ? "lr_mult" : "wd_mult",
-                   lr_mult < 0 ? lr_mult : wd_mult);
-    return -1;
-  }
+  if (sng_std_check_mults(b, s[4], s[5], lr_mult, wd_mult)) return -1;
   SngIrNode *ids = sng_std_tensor(b, s[0]);
   if (!ids) return -1;
   const char *name = sng_std_unique(b, "embed");
