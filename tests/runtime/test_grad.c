@@ -10,101 +10,13 @@
 
 #include "sng_exec.h"
 #include "sng_lower.h"
+#include "fdcheck.h"
 #include "testutil.h"
 
-typedef struct Fixture {
-  SngPlan *p;
-  SngJit *jit;
-  SngExec *e;
-  float **values;
-} Fixture;
-
-static void setup(Fixture *f, SngPlan *p) {
-  char err[512];
-  f->p = p;
-  f->jit = sng_jit_new(err, sizeof err);
-  cr_assert_not_null(f->jit, "%s", err);
-  f->values = calloc((size_t)p->nparams, sizeof(float *));
-  SngRng rng;
-  sng_rng_seed(&rng, 7);
-  for (int i = 0; i < p->nparams; i++) {
-    int64_t n = 1;
-    for (int j = 0; j < p->params[i].rank; j++) n *= p->params[i].dims[j];
-    f->values[i] = sng_alloc_aligned((size_t)n * 4);
-    for (int64_t k = 0; k < n; k++) f->values[i][k] = (float)(sng_rng_uniform(&rng) - 0.5);
-  }
-  f->e = sng_exec_new(p, 0, f->jit, f->values, err, sizeof err);
-  cr_assert_not_null(f->e, "%s", err);
-  const SngPlanGraph *g = &p->graphs[0];
-  for (int t = 0; t < g->ntensors; t++) { /* random inputs, labels in range */
-    const SngPlanTensor *x = &g->tensors[t];
-    if (x->kind != SNG_TENSOR_INPUT) continue;
-    float *v = sng_exec_tensor_at(f->e, t);
-    int64_t n = 1;
-    for (int j = 0; j < x->rank; j++) n *= x->dims[j];
-    for (int64_t k = 0; k < n; k++)
-      v[k] = x->param == 0 ? (float)(sng_rng_uniform(&rng) * 2 - 1) : (float)sng_rng_below(&rng, (uint64_t)p->data.classes);
-  }
-}
-
-static double mean_loss(Fixture *f) {
-  const SngPlanGraph *g = &f->p->graphs[0];
-  sng_exec_run(f->e, SNG_EXEC_TEST, NULL, NULL);
-  float *l = sng_exec_tensor_at(f->e, g->loss);
-  double s = 0;
-  for (int64_t i = 0; i < g->batch; i++) s += l[i];
-  return s / (double)g->batch;
-}
-
-/* Compares every parameter's gradient with central differences on up to 12 elements each. */
-static void check_gradients(Fixture *f) {
-  const SngPlanGraph *g = &f->p->graphs[0];
-  sng_exec_run(f->e, SNG_EXEC_TRAIN, NULL, NULL);
-  /* copy every gradient first: a forward run may reuse memory the step's gradients held
-   * (the memory plan is for whole steps) */
-  float **grads = calloc((size_t)g->ntensors, sizeof(float *));
-  for (int t = 0; t < g->ntensors; t++) {
-    const SngPlanTensor *gt = &g->tensors[t];
-    if (gt->kind != SNG_TENSOR_GRAD) continue;
-    int64_t n = 1;
-    for (int j = 0; j < gt->rank; j++) n *= gt->dims[j];
-    grads[t] = malloc((size_t)n * 4);
-    memcpy(grads[t], sng_exec_tensor_at(f->e, t), (size_t)n * 4);
-  }
-  int checked = 0;
-  for (int t = 0; t < g->ntensors; t++) {
-    const SngPlanTensor *gt = &g->tensors[t];
-    if (gt->kind != SNG_TENSOR_GRAD) continue;
-    int pi = gt->param;
-    int64_t n = 1;
-    for (int j = 0; j < gt->rank; j++) n *= gt->dims[j];
-    float *grad = grads[t];
-    for (int64_t k = 0; k < n; k += (n + 11) / 12) {
-      float *w = &f->values[pi][k], saved = *w;
-      const float eps = 1e-2f;
-      *w = saved + eps;
-      double up = mean_loss(f);
-      *w = saved - eps;
-      double down = mean_loss(f);
-      *w = saved;
-      double num = (up - down) / (2.0 * (double)eps), ana = grad[k];
-      cr_expect(fabs(num - ana) <= 2e-3 + 2e-2 * fabs(num), "%s[%lld]: analytic %g, numeric %g",
-                f->p->params[pi].name, (long long)k, ana, num);
-      checked++;
-    }
-    free(grad);
-  }
-  free(grads);
-  cr_expect_gt(checked, 0);
+/* every parameter's gradient against central differences of the test-mode loss */
+static void check_gradients(FdFixture *f) {
+  cr_expect_gt(fd_check(f, SNG_EXEC_TEST, "grad"), 0);
   cr_expect_gt(sng_exec_kernel_calls(f->e), 0, "the elementwise work ran as JIT kernels");
-}
-
-static void teardown(Fixture *f) {
-  sng_exec_free(f->e);
-  sng_jit_free(f->jit);
-  for (int i = 0; i < f->p->nparams; i++) free(f->values[i]);
-  free(f->values);
-  sng_plan_free(f->p);
 }
 
 /* dense (matmul + bias_add), relu, softmax cross-entropy: the layers of the language */
@@ -121,10 +33,10 @@ Test(grad, layers_of_an_mlp) {
   SngPlan *p = sng_compile_string("g.sng", text, d, NULL);
   sng_diag_free(d);
   cr_assert_not_null(p);
-  Fixture f;
-  setup(&f, p);
+  FdFixture f;
+  fd_setup(&f, p);
   check_gradients(&f);
-  teardown(&f);
+  fd_teardown(&f);
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   cr_expect_eq(system(cmd), 0);
@@ -158,10 +70,10 @@ Test(grad, elementwise_arithmetic) {
   int fused = 0;
   for (int i = 0; i < p->nkernels; i++) fused |= strstr(p->kernels[i].members, "mul+mul+sub+add") != NULL;
   cr_expect(fused, "the forward arithmetic is one kernel");
-  Fixture f;
-  setup(&f, p);
+  FdFixture f;
+  fd_setup(&f, p);
   check_gradients(&f);
-  teardown(&f);
+  fd_teardown(&f);
   sng_job_free(job);
 }
 
@@ -181,8 +93,8 @@ Test(grad, nan_in_first_layer_reaches_loss_metric_and_gradients) {
   SngPlan *p = sng_compile_string("n.sng", text, d, NULL);
   sng_diag_free(d);
   cr_assert_not_null(p);
-  Fixture f;
-  setup(&f, p);
+  FdFixture f;
+  fd_setup(&f, p);
   int w1 = -1;
   for (int i = 0; i < p->nparams && w1 < 0; i++)
     if (p->params[i].rank == 2 && p->params[i].dims[1] == 7) w1 = i;   /* [in, 7]: the first layer */
@@ -205,7 +117,7 @@ Test(grad, nan_in_first_layer_reaches_loss_metric_and_gradients) {
     for (int64_t k = 0; k < n; k++) nan_grads += isnan(v[k]);
   }
   cr_assert_gt(nan_grads, 0, "the first layer's gradient hides the NaN");
-  teardown(&f);
+  fd_teardown(&f);
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   cr_expect_eq(system(cmd), 0);

@@ -20,6 +20,7 @@
 #include "sng_exec.h"
 #include "sng_lower.h"
 #include "sng_std.h"
+#include "fdcheck.h"
 #include "testutil.h"
 
 typedef struct LayerCase {
@@ -145,98 +146,15 @@ Test(layers, every_layer_and_every_differentiable_op_has_a_case, .init = make_di
 
 /* ---------------------------------------------------------------- gradients */
 
-typedef struct Fixture {
-  SngPlan *p;
-  SngJit *jit;
-  SngExec *e;
-  float **values;
-} Fixture;
-
-static void setup(Fixture *f, SngPlan *p) {
-  char err[512];
-  f->p = p;
-  f->jit = sng_jit_new(err, sizeof err);
-  cr_assert_not_null(f->jit, "%s", err);
-  f->values = calloc((size_t)p->nparams, sizeof(float *));
-  SngRng rng;
-  sng_rng_seed(&rng, 7);
-  for (int i = 0; i < p->nparams; i++) {
-    int64_t n = numel(p->params[i].rank, p->params[i].dims);
-    f->values[i] = sng_alloc_aligned((size_t)n * 4);
-    for (int64_t k = 0; k < n; k++) f->values[i][k] = (float)(sng_rng_uniform(&rng) - 0.5);
-  }
-  f->e = sng_exec_new(p, 0, f->jit, f->values, err, sizeof err);
-  cr_assert_not_null(f->e, "%s", err);
-  const SngPlanGraph *g = &p->graphs[0];
-  for (int t = 0; t < g->ntensors; t++) { /* random inputs, labels in range */
-    const SngPlanTensor *x = &g->tensors[t];
-    if (x->kind != SNG_TENSOR_INPUT) continue;
-    float *v = sng_exec_tensor_at(f->e, t);
-    int64_t n = numel(x->rank, x->dims);
-    for (int64_t k = 0; k < n; k++)
-      v[k] = x->param == 0 ? (float)(sng_rng_uniform(&rng) * 2 - 1) : (float)sng_rng_below(&rng, (uint64_t)p->data.classes);
-  }
-}
-
-static void teardown(Fixture *f) {
-  sng_exec_free(f->e);
-  sng_jit_free(f->jit);
-  for (int i = 0; i < f->p->nparams; i++) free(f->values[i]);
-  free(f->values);
-  sng_plan_free(f->p);
-}
-
-/* the mean loss of the batch, in training mode */
-static double mean_loss(Fixture *f) {
-  const SngPlanGraph *g = &f->p->graphs[0];
-  sng_exec_run(f->e, SNG_EXEC_TRAIN, NULL, NULL);
-  float *l = sng_exec_tensor_at(f->e, g->loss);
-  double s = 0;
-  for (int64_t i = 0; i < g->batch; i++) s += l[i];
-  return s / (double)g->batch;
-}
-
-/* central differences on up to 12 elements of every parameter; returns the elements checked */
+/* central differences on up to 12 elements of every parameter, the loss in training mode;
+ * returns the elements checked */
 static int check_case(const LayerCase *c) {
-  Fixture f;
-  setup(&f, compile(c, "none", 1));
-  const SngPlanGraph *g = &f.p->graphs[0];
-  sng_exec_run(f.e, SNG_EXEC_TRAIN, NULL, NULL);
-  float **grads = calloc((size_t)g->ntensors, sizeof(float *));
-  for (int t = 0; t < g->ntensors; t++) { /* copied first: a later run may reuse their memory */
-    const SngPlanTensor *gt = &g->tensors[t];
-    if (gt->kind != SNG_TENSOR_GRAD) continue;
-    int64_t n = numel(gt->rank, gt->dims);
-    grads[t] = malloc((size_t)n * 4);
-    memcpy(grads[t], sng_exec_tensor_at(f.e, t), (size_t)n * 4);
-  }
-  int checked = 0;
-  for (int t = 0; t < g->ntensors; t++) {
-    if (!grads[t]) continue;
-    const SngPlanTensor *gt = &g->tensors[t];
-    int pi = gt->param;
-    if (f.p->params[pi].running > 0) { /* running statistics: their share is the batch's sums, not a gradient */
-      free(grads[t]);
-      continue;
-    }
-    int64_t n = numel(gt->rank, gt->dims);
-    for (int64_t k = 0; k < n; k += (n + 11) / 12) {
-      float *w = &f.values[pi][k], saved = *w;
-      const float eps = 1e-2f;
-      *w = saved + eps;
-      double up = mean_loss(&f);
-      *w = saved - eps;
-      double down = mean_loss(&f);
-      *w = saved;
-      double num = (up - down) / (2.0 * (double)eps), ana = grads[t][k];
-      cr_expect(fabs(num - ana) <= 2e-3 + 2e-2 * fabs(num), "case %s: %s[%lld]: analytic %g, numeric %g", c->layer,
-                f.p->params[pi].name, (long long)k, ana, num);
-      checked++;
-    }
-    free(grads[t]);
-  }
-  free(grads);
-  teardown(&f);
+  FdFixture f;
+  fd_setup(&f, compile(c, "none", 1));
+  char what[80];
+  snprintf(what, sizeof what, "case %s", c->layer);
+  int checked = fd_check(&f, SNG_EXEC_TRAIN, what);
+  fd_teardown(&f);
   return checked;
 }
 
