@@ -26,184 +26,19 @@ mkldnn=True); the OpenBLAS core torch loaded is printed as openblas_core=.
 Run it with Debian's torch: /usr/bin/python3 bench/cnn/torch_cnn.py [options].
 The last line is `torch: samples/s=<float> steps=<n> test_acc=<float or nan> threads=<n>`.
 """
-import argparse
-import gzip
-import math
 import os
-import struct
 import sys
-import time
 
-import numpy as np
-
-torch = nn = F = None   # imported by main() once OMP_WAIT_POLICY is settled
-
-BATCH = 64
-DATA = os.environ.get("SINGA_DATA", "/usr/share/datasets/fashion-mnist")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import torch_ref  # noqa: E402  (the data, training loop and timing every bench/ model shares)
 
 
-def read_idx(path):
-    """An idx file (optionally gzipped) as a numpy array of its own shape."""
-    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
-        raw = f.read()
-    zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
-    if zero != 0 or dtype != 0x08:
-        sys.exit(f"torch_cnn: {path}: not an idx file of unsigned bytes")
-    dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
-    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
-    if data.size != math.prod(dims):
-        sys.exit(f"torch_cnn: {path}: {data.size} values for shape {dims}")
-    return data.reshape(dims)
-
-
-def load(stem):
-    x = read_idx(os.path.join(DATA, f"{stem}-images-idx3-ubyte.gz"))
-    y = read_idx(os.path.join(DATA, f"{stem}-labels-idx1-ubyte.gz"))
-    return x.reshape(len(x), 1, 28, 28), y
-
-
-def pixel_stats(x):
-    """Mean and population std of x/255 over all pixels, exactly, from a histogram."""
-    counts = np.bincount(x.ravel(), minlength=256).astype(np.float64)
-    v = np.arange(256, dtype=np.float64) / 255.0
-    n = counts.sum()
-    mean = (counts * v).sum() / n
-    std = math.sqrt((counts * (v - mean) ** 2).sum() / n)
-    return mean, std
-
-
-def prepare(x, mean, std):
-    t = torch.from_numpy(x.astype(np.float32)) * (1.0 / 255.0)
-    return ((t - mean) / std).contiguous()
-
-
-def openblas_core():
-    """The core name of the OpenBLAS loaded in this process (openblas_get_corename), or n/a."""
-    import ctypes
-    with open("/proc/self/maps") as f:
-        libs = {l.split()[-1] for l in f if "libopenblas" in l.rsplit("/", 1)[-1]}
-    for path in sorted(libs):
-        try:
-            fn = ctypes.CDLL(path).openblas_get_corename
-            fn.restype = ctypes.c_char_p
-            return fn().decode()
-        except (OSError, AttributeError):
-            continue
-    return "n/a"
-
-
-def openblas_threads(n):
-    """torch.set_num_threads sizes torch's OpenMP pool but not the OpenBLAS that Debian's
-    torch calls for its matrix products (and singa-exec sizes with --threads): size that too.
-    Returns OpenBLAS's thread count, or None when torch is not using OpenBLAS."""
-    import ctypes
-    with open("/proc/self/maps") as f:
-        libs = {l.split()[-1] for l in f if "libopenblas" in l.rsplit("/", 1)[-1]}
-    for path in sorted(libs):
-        try:
-            lib = ctypes.CDLL(path)
-            lib.openblas_set_num_threads(ctypes.c_int(n))
-            return lib.openblas_get_num_threads()
-        except (OSError, AttributeError):
-            continue
-    return None
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
-    ap.add_argument("--steps", type=int, default=1876, help="training steps, warmup included (default 1876)")
-    ap.add_argument("--warmup", type=int, default=20, help="first steps left out of samples/s (default 20)")
-    ap.add_argument("--seed", type=int, default=42, help="seeds the init and the shuffles (default 42)")
-    ap.add_argument("--eval", action="store_true", help="also compute the accuracy on the 10,000 test images")
-    ap.add_argument("--display", type=int, default=0, help="print the mean loss every N steps (default: never)")
-    ap.add_argument("--omp-wait-policy", choices=("passive", "active", "unset"),
-                    default=os.environ.get("OMP_WAIT_POLICY", "passive").lower(),
-                    help="OMP_WAIT_POLICY for torch's OpenMP pool; unset: torch as shipped "
-                         "(default: $OMP_WAIT_POLICY, else passive)")
-    a = ap.parse_args()
-    if a.threads < 1 or a.steps < 1 or a.warmup < 0:
-        ap.error("--threads and --steps want positive integers, --warmup a non-negative one")
-
-    # libgomp reads OMP_WAIT_POLICY once, when torch loads it
-    if a.omp_wait_policy == "unset":
-        os.environ.pop("OMP_WAIT_POLICY", None)
-    else:
-        os.environ["OMP_WAIT_POLICY"] = a.omp_wait_policy
-    global torch, nn, F
-    import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-
-    torch.set_num_threads(a.threads)
-    torch.mm(torch.ones(64, 64), torch.ones(64, 64))     # loads the BLAS
-    blas = openblas_threads(a.threads)
-    torch.manual_seed(a.seed)
-    print(f"torch: version={torch.__version__} threads={torch.get_num_threads()} "
-          f"openblas_threads={blas if blas is not None else 'n/a'} openblas_core={openblas_core()} "
-          f"mkldnn={torch.backends.mkldnn.is_available()} omp_wait_policy={a.omp_wait_policy}", flush=True)
-
-    xtr, ytr = load("train")
-    mean, std = pixel_stats(xtr)
-    xtr, ytr = prepare(xtr, mean, std), torch.from_numpy(ytr.astype(np.int64))
-    if a.eval:
-        xte, yte = load("t10k")
-        xte, yte = prepare(xte, mean, std), torch.from_numpy(yte.astype(np.int64))
-
-    model = nn.Sequential(nn.Conv2d(1, 20, 5), nn.MaxPool2d(2),
-                          nn.Conv2d(20, 50, 5), nn.MaxPool2d(2), nn.Flatten(),
-                          nn.Linear(800, 500), nn.ReLU(),
-                          nn.Linear(500, 10))
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=0)
-    model.train()
-
-    # Batches wrap across epochs like singa's: a batch that runs off the end of one
-    # epoch's permutation takes the rest of its rows from the next one.
-    n = xtr.shape[0]
-    gen = torch.Generator().manual_seed(a.seed)
-    perm, pos = torch.randperm(n, generator=gen), 0
-
-    warm = a.warmup if a.warmup < a.steps else 0
-    sum_loss, nsum = 0.0, 0
-    t0 = time.perf_counter()
-    for step in range(1, a.steps + 1):
-        if step == warm + 1:
-            t0 = time.perf_counter()
-        if pos + BATCH <= n:
-            idx = perm[pos:pos + BATCH]
-            pos += BATCH
-        else:
-            head = perm[pos:]
-            perm = torch.randperm(n, generator=gen)
-            pos = BATCH - head.numel()
-            idx = torch.cat([head, perm[:pos]])
-        xb, yb = xtr.index_select(0, idx), ytr.index_select(0, idx)
-        loss = F.cross_entropy(model(xb), yb)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if a.display:
-            sum_loss += loss.item()
-            nsum += 1
-            if step % a.display == 0 or step == a.steps:
-                print(f"step {step:5d}/{a.steps}  loss {sum_loss / nsum:.4f}", flush=True)
-                sum_loss, nsum = 0.0, 0
-    elapsed = time.perf_counter() - t0
-    rate = (a.steps - warm) * BATCH / elapsed
-    if a.display == 0 and not math.isfinite(loss.item()):
-        sys.exit("torch_cnn: the loss is not finite")
-
-    acc = float("nan")
-    if a.eval:
-        model.eval()
-        correct = 0
-        with torch.no_grad():
-            for i in range(0, xte.shape[0], 1000):
-                correct += (model(xte[i:i + 1000]).argmax(1) == yte[i:i + 1000]).sum().item()
-        acc = correct / xte.shape[0]
-
-    print(f"torch: samples/s={rate:.1f} steps={a.steps} test_acc={acc:.4f} threads={a.threads}", flush=True)
+def model(nn):
+    return nn.Sequential(nn.Conv2d(1, 20, 5), nn.MaxPool2d(2),
+                         nn.Conv2d(20, 50, 5), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(800, 500), nn.ReLU(),
+                         nn.Linear(500, 10))
 
 
 if __name__ == "__main__":
-    main()
+    torch_ref.main("torch_cnn", __doc__, (1, 28, 28), model)
