@@ -6,6 +6,7 @@
 
 #include "sng_lower.h"
 #include "sng_pass.h"
+#include "compileutil.h"
 #include "testutil.h"
 
 static char dir[256];
@@ -33,12 +34,7 @@ static char *source(const char *net) {
 }
 
 static SngPlan *compile(const char *net, char **msgs) {
-  size_t n;
-  FILE *f = open_memstream(msgs, &n);
-  SngDiag *d = sng_diag_new(f, 20);
-  SngPlan *p = sng_compile_string("t.sng", source(net), d, NULL);
-  sng_diag_free(d);
-  fclose(f);
+  SngPlan *p = tu_compile("t.sng", source(net), NULL, msgs, NULL);
   return p;
 }
 
@@ -138,12 +134,7 @@ Test(act_layers, auto_partition_takes_every_new_layer) {
            "  loss sigmoid_cross_entropy(l, one_hot(y, 3))\n  metric accuracy(l, y, k = 2)\n}\n"
            "cluster(workers_per_group = 2, servers_per_group = 1)\n"
            "train m with bp, sgd {\n  steps = 1\n}\n", dir);
-  size_t n;
-  FILE *f = open_memstream(&msgs, &n);
-  SngDiag *d = sng_diag_new(f, 20);
-  SngPlan *p = sng_compile_string("t.sng", text, d, NULL);
-  sng_diag_free(d);
-  fclose(f);
+  SngPlan *p = tu_compile("t.sng", text, NULL, &msgs, NULL);
   cr_expect_not_null(p, "%s", msgs);
   sng_plan_free(p);
   free(msgs);

@@ -7,6 +7,7 @@
 
 #include "sng_lower.h"
 #include "planutil.h"
+#include "compileutil.h"
 #include "testutil.h"
 
 static char dir[256];
@@ -50,13 +51,8 @@ static const char *mlp =
 
 /* Compiles text; returns the plan (or NULL) and the diagnostics in *msgs. */
 static SngPlan *compile(const char *text, char **msgs, FILE *dump) {
-  size_t n;
-  FILE *f = open_memstream(msgs, &n);
-  SngDiag *d = sng_diag_new(f, 20);
   SngCompileOpts o = {.dump_ir = dump};
-  SngPlan *p = sng_compile_string("t.sng", text, d, &o);
-  sng_diag_free(d);
-  fclose(f);
+  SngPlan *p = tu_compile("t.sng", text, &o, msgs, NULL);
   return p;
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "sng_lower.h"
+#include "compileutil.h"
 #include "testutil.h"
 
 static char dir[256];
@@ -31,12 +32,7 @@ static SngPlan *compile(const char *body, int workers, char **msgs) {
            "net m {\n  x, y = input(d)\n%s  l = dense(h, 3)\n  loss softmax_cross_entropy(l, y)\n}\n"
            "updater sgd(lr = 0.1)\ncluster(workers_per_group = %d)\ntrain m with bp, sgd { steps = 1 }\n",
            dir, body, workers);
-  size_t n;
-  FILE *f = open_memstream(msgs, &n);
-  SngDiag *d = sng_diag_new(f, 20);
-  SngPlan *p = sng_compile_string("t.sng", text, d, NULL);
-  sng_diag_free(d);
-  fclose(f);
+  SngPlan *p = tu_compile("t.sng", text, NULL, msgs, NULL);
   return p;
 }
 

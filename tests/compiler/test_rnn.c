@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "sng_lower.h"
+#include "compileutil.h"
 #include "testutil.h"
 
 static char dir[256];
@@ -29,17 +30,12 @@ TestSuite(rnn, .init = make_data, .fini = drop_data);
  * data block (batch 5), line 6 `net m {`, line 7 `x, y = input(d)`. */
 static SngPlan *compile(const char *lines, char **msgs) {
   static char text[4096];
-  size_t n;
   snprintf(text, sizeof text,
            "data d {\n  dir = \"%s\"\n  train = idx(\"train-images.gz\", \"train-labels.gz\")\n  batch = 5\n}\n"
            "net m {\n  x, y = input(d)\n%s\n  loss softmax_cross_entropy(l, y)\n}\n"
            "train m with bp, sgd {\n  steps = 2\n}\n",
            dir, lines);
-  FILE *f = open_memstream(msgs, &n);
-  SngDiag *d = sng_diag_new(f, 50);
-  SngPlan *p = sng_compile_string("t.sng", text, d, NULL);
-  sng_diag_free(d);
-  fclose(f);
+  SngPlan *p = tu_compile("t.sng", text, NULL, msgs, NULL);
   return p;
 }
 

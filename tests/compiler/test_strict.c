@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sng_lower.h"
+#include "compileutil.h"
 #include "testutil.h"
 
 static char dir[256];
@@ -58,18 +59,15 @@ typedef struct {
 /* Compiles tmpl with '@' replaced by the data folder. */
 static Result run(const char *tmpl) {
   static char text[1 << 16];
-  size_t k = 0, n;
+  size_t k = 0;
   for (const char *s = tmpl; *s && k + sizeof dir < sizeof text; s++)
     if (*s == '@') k += (size_t)snprintf(text + k, sizeof text - k, "%s", dir);
     else text[k++] = *s;
   text[k] = 0;
   Result r = {0};
-  FILE *f = open_memstream(&r.msgs, &n);
-  SngDiag *d = sng_diag_new(f, 50);
-  r.plan = sng_compile_string("t.sng", text, d, NULL);
-  r.errors = sng_diag_errors(d), r.warnings = sng_diag_warnings(d);
-  sng_diag_free(d);
-  fclose(f);
+  SngDiagCount c;
+  r.plan = tu_compile("t.sng", text, NULL, &r.msgs, &c);
+  r.errors = c.errors, r.warnings = c.warnings;
   return r;
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "sng_lower.h"
+#include "compileutil.h"
 #include "testutil.h"
 
 static char dir[256];
@@ -44,13 +45,9 @@ static Result run(const char *decl, const char *with, const char *init, int step
            "train m with bp, %s {\n  steps = %d\n}\nupdater %s\n",
            dir, initarg, with ? with : kind, steps, decl);
   Result r = {0};
-  size_t n;
-  FILE *f = open_memstream(&r.msgs, &n);
-  SngDiag *d = sng_diag_new(f, 50);
-  r.plan = sng_compile_string("t.sng", text, d, NULL);
-  r.errors = sng_diag_errors(d);
-  sng_diag_free(d);
-  fclose(f);
+  SngDiagCount c;
+  r.plan = tu_compile("t.sng", text, NULL, &r.msgs, &c);
+  r.errors = c.errors;
   return r;
 }
 

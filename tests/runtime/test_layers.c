@@ -21,6 +21,7 @@
 #include "sng_lower.h"
 #include "sng_std.h"
 #include "fdcheck.h"
+#include "compileutil.h"
 #include "testutil.h"
 
 typedef struct LayerCase {
@@ -84,12 +85,7 @@ static char *source(const LayerCase *c, const char *part, int w) {
 
 static SngPlan *compile(const LayerCase *c, const char *part, int w) {
   char *msgs = NULL, *text = source(c, part, w);
-  size_t n;
-  FILE *f = open_memstream(&msgs, &n);
-  SngDiag *d = sng_diag_new(f, 20);
-  SngPlan *p = sng_compile_string("case.sng", text, d, NULL);
-  sng_diag_free(d);
-  fclose(f);
+  SngPlan *p = tu_compile("case.sng", text, NULL, &msgs, NULL);
   cr_assert_not_null(p, "case %s: compile failed:\n%s\n%s", c->layer, msgs, text);
   free(msgs);
   return p;

@@ -16,6 +16,7 @@
 
 #include "sng_exec.h"
 #include "sng_lower.h"
+#include "compileutil.h"
 #include "testutil.h"
 
 static char dir[256];
@@ -56,12 +57,7 @@ static char *source(int batch, const char *net, const char *p1, const char *p2, 
 
 static SngPlan *compile(const char *text) {
   char *msgs = NULL;
-  size_t n;
-  FILE *f = open_memstream(&msgs, &n);
-  SngDiag *d = sng_diag_new(f, 20);
-  SngPlan *p = sng_compile_string("t.sng", text, d, NULL);
-  sng_diag_free(d);
-  fclose(f);
+  SngPlan *p = tu_compile("t.sng", text, NULL, &msgs, NULL);
   cr_assert_not_null(p, "compile failed:\n%s\n%s", msgs, text);
   free(msgs);
   return p;

@@ -17,6 +17,7 @@
 
 #include "sng_exec.h"
 #include "sng_lower.h"
+#include "compileutil.h"
 #include "testutil.h"
 
 enum { MAXN = 16, MAXSTEPS = 200 };
@@ -46,12 +47,7 @@ static SngPlan *compile_with(const char *decl, const char *net_body, const char 
            "updater %s\n%s\ntrain m with bp, %s { steps = 200 }\n",
            dir, prefix, prefix, net_body, decl, cluster, kind);
   char *msgs = NULL;
-  size_t n;
-  FILE *f = open_memstream(&msgs, &n);
-  SngDiag *d = sng_diag_new(f, 20);
-  SngPlan *p = sng_compile_string("t.sng", text, d, NULL);
-  sng_diag_free(d);
-  fclose(f);
+  SngPlan *p = tu_compile("t.sng", text, NULL, &msgs, NULL);
   cr_assert_not_null(p, "compile failed:\n%s\n%s", msgs, text);
   free(msgs);
   return p;
