@@ -44,6 +44,11 @@ typedef struct SngBuilder {
   int (*init)(void *ctx, const SngExpr *e, SngInit *out);  /* uniform(a,b) gaussian(m,s) constant(v) */
   const SngPlanData *(*data)(void *ctx, const SngExpr *e);          /* the data block named by e */
   const char *(*unique)(void *ctx, const char *kind);               /* "dense1", "dense2", ... */
+  /* The training algorithm, for the layers it changes: cd_k > 0 under `with cd(k = ...)`, 0
+   * under bp.  Under cd the rbm layer builds the Gibbs chain and leaves its loss (the net's)
+   * in cd_loss. */
+  int cd_k;
+  SngIrNode *cd_loss;
 } SngBuilder;
 
 static inline int sng_std_bind(SngBuilder *b, const SngExpr *call, const char *const *params, int nparams,

@@ -30,12 +30,15 @@ static SngIrNode *matmul(Grad *c, SngLoc loc, SngIrNode *a, SngIrNode *b, int ta
 
 static SngIrNode *as_shape(Grad *c, SngIrNode *dx, const SngIrNode *x, bool always); /* reshaped to x's (below) */
 
-/* y = op(a) op(b):  da = dy op(b)^T, db = op(a)^T dy  (for the untransposed forward case) */
+/* y = op(a) op(b), op a transpose or not:
+ *   y = a b      da = dy b^T     db = a^T dy        y = a b^T    da = dy b       db = dy^T a
+ *   y = a^T b    da = b dy^T     db = a dy          y = a^T b^T  da = b^T dy^T   db = dy^T a^T */
 static void grad_matmul(Grad *c, SngIrNode *n, SngIrNode *dy) {
   SngIrNode *a = n->src[0], *b = n->src[1];
-  SNG_ASSERT(!n->attr.matmul.trans_a && !n->attr.matmul.trans_b); /* users write no transposes yet */
-  if (a->needs_grad) acc(c, a, as_shape(c, matmul(c, n->loc, dy, b, 0, 1), a, false)); /* an image batch: back to NCHW */
-  if (b->needs_grad) acc(c, b, matmul(c, n->loc, a, dy, 1, 0));
+  int ta = n->attr.matmul.trans_a, tb = n->attr.matmul.trans_b;
+  if (a->needs_grad) /* an image batch (a dense() over [N, C, H, W]): back to NCHW */
+    acc(c, a, ta ? matmul(c, n->loc, b, dy, tb, 1) : as_shape(c, matmul(c, n->loc, dy, b, 0, !tb), a, false));
+  if (b->needs_grad) acc(c, b, tb ? matmul(c, n->loc, dy, a, 1, ta) : matmul(c, n->loc, a, dy, !ta, 0));
 }
 
 static void grad_bias_add(Grad *c, SngIrNode *n, SngIrNode *dy) {
@@ -281,6 +284,31 @@ static void grad_batchnorm(Grad *c, SngIrNode *n, SngIrNode *dy) {
     b->attr.args.i[0] = which;
     acc(c, x, b);
   }
+}
+
+/* ---- issue 10: energy models (rbm, sample; the cd algorithm's loss) ---- */
+
+/* a sample is a function of its input and of (seed, step, place): a Gaussian N(p, 1) moves
+ * with p (dx = dy); a Bernoulli draw is a step function of p, flat almost everywhere (no dx) */
+static void grad_sample(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  if (n->attr.args.f[0] == 1) acc(c, n->src[0], dy);
+}
+
+/* contrastive divergence (reference.md §3, CDWorker): not the gradient of the reported loss
+ * but SINGA's update direction, the data's statistics against the chain's, over the whole
+ * batch:  dW = (v-^T h- - v+^T h+) / B,  db_h = sum (h- - h+) / B,  db_v = sum (v- - v+) / B.
+ * Nothing flows into the chain itself (the samples are not differentiated). */
+static void grad_cd_loss(Grad *c, SngIrNode *n, SngIrNode *dy) {
+  SNG_ASSERT(!dy);
+  SngIrNode *const *s = n->src; /* v+, h+, v-, h-, W, b_h, b_v, r1 */
+  SngIrNode *k = konst(c, n, loss_scale(n));
+  if (s[4]->needs_grad)
+    acc(c, s[4], op2(c, SNG_OP_MUL, n, op2(c, SNG_OP_SUB, n, matmul(c, n->loc, s[2], s[3], 1, 0),
+                                            matmul(c, n->loc, s[0], s[1], 1, 0)), k));
+  if (s[5]->needs_grad)
+    acc(c, s[5], bwd(sng_ir_op1(c->g, SNG_OP_REDUCE_ROWS, n->loc, op2(c, SNG_OP_MUL, n, op2(c, SNG_OP_SUB, n, s[3], s[1]), k))));
+  if (s[6]->needs_grad)
+    acc(c, s[6], bwd(sng_ir_op1(c->g, SNG_OP_REDUCE_ROWS, n->loc, op2(c, SNG_OP_MUL, n, op2(c, SNG_OP_SUB, n, s[2], s[0]), k))));
 }
 
 #define none NULL

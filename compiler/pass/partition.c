@@ -200,10 +200,12 @@ static int part_input(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Lay
   return 0;
 }
 
+/* a product with a transposed weight (rbm's reconstruction h W^T) splits by rows only */
 static int part_matmul(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Layout *out) {
-  (void)p, (void)n;
+  (void)p;
+  SNG_ASSERT(!n->attr.matmul.trans_a); /* the forward net has no a^T b */
   if (mode == SNG_PART_NONE) in[0] = in[1] = *out = ONE0;
-  else if (mode == SNG_PART_FEATURE) in[0] = REPL, in[1] = *out = (Layout){L_SPLIT, 1, 0};
+  else if (mode == SNG_PART_FEATURE && !n->attr.matmul.trans_b) in[0] = REPL, in[1] = *out = (Layout){L_SPLIT, 1, 0};
   else in[0] = *out = SPLIT0, in[1] = REPL;
   return 0;
 }
@@ -356,6 +358,17 @@ static int part_batchnorm(Part *p, const SngIrNode *n, SngPart mode, Layout *in,
     in[0] = *out = SPLIT0;
     for (int k = 1; k < 6; k++) in[k] = REPL;
   }
+  return 0;
+}
+
+/* ---- issue 10: energy models (rbm, sample; the cd algorithm's loss) ---- */
+
+/* cd_loss: the chain's tensors by rows, the rbm's parameters whole on every worker (their
+ * gradient shares are summed by the stub, as a dense layer's under batch) */
+static int part_cd_loss(Part *p, const SngIrNode *n, SngPart mode, Layout *in, Layout *out) {
+  if (part_rows(p, n, mode, in, out)) return -1;
+  for (int k = 0; k < 8; k++) in[k] = *out;
+  if (mode != SNG_PART_NONE) in[4] = in[5] = in[6] = REPL;
   return 0;
 }
 

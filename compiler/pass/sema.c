@@ -479,6 +479,47 @@ static SngBuilder builder(SngLayerCtx *c) {
                       .integer = b_int, .boolean = b_bool, .init = b_init, .data = b_data, .unique = b_unique};
 }
 
+/* A net trained with cd: its one rbm layer built the Gibbs chain and its loss (rbm.c); the
+ * net writes no loss of its own, and splits by rows (the chain's reconstructions need every
+ * hidden unit of a row). */
+static void cd_loss(SngLayerCtx *c, const SngDecl *net, const SngStmt *loss) {
+  SngJob *job = c->job;
+  if (loss) {
+    sng_diag_error(c->d, loss->loc, "a net trained with cd has no loss line: its loss is its rbm layer's");
+    sng_diag_hint(c->d, "cd reports the rbm's reconstruction error and follows contrastive divergence, not a gradient");
+  }
+  if (c->part == SNG_PART_FEATURE || c->part == SNG_PART_AUTO) {
+    sng_diag_error(c->d, net->name_loc, "a net trained with cd splits by batch (or none), not by %s",
+                   c->part == SNG_PART_AUTO ? "auto" : "feature");
+    return;
+  }
+  if (!c->b.cd_loss) {
+    if (sng_diag_errors(c->d)) return; /* an rbm call that failed was reported already */
+    sng_diag_error(c->d, job->alg_loc, "cd trains an rbm layer, and net '%s' has none", net->name);
+    sng_diag_hint(c->d, "add one, such as: h = rbm(x, 500)");
+    return;
+  }
+  /* the rbm's input must be data: cd trains the rbm alone, so parameters below it would never change */
+  SngIrGraph *g = c->g;
+  bool *dep = sng_calloc((size_t)g->nnodes, sizeof *dep);
+  const SngIrNode *below = NULL;
+  for (int i = 0; i < g->nnodes && !below; i++) {
+    const SngIrNode *n = g->nodes[i];
+    dep[i] = n->op == SNG_OP_PARAM;
+    for (int j = 0; j < n->nsrc; j++) dep[i] |= dep[n->src[j]->id];
+    if (n == c->b.cd_loss->src[0] && dep[i]) below = n;
+  }
+  free(dep);
+  if (below) {
+    sng_diag_error(c->d, c->b.cd_loss->loc, "cd trains the rbm alone, and its input comes from layers with parameters, "
+                   "which nothing would train");
+    sng_diag_hint(c->d, "train the layers below it in a stage of their own; stacking trained RBMs needs `init from`, "
+                  "which is not supported yet");
+    return;
+  }
+  if (!loss) job->loss = c->b.cd_loss;
+}
+
 static void build_net(SngLayerCtx *c, const SngDecl *net) {
   /* partition: how the workers of a group split every layer that does not say otherwise */
   c->part = SNG_PART_BATCH;
@@ -532,12 +573,16 @@ static void build_net(SngLayerCtx *c, const SngDecl *net) {
   }
   for (int i = 0; i < c->nbind; i++)
     if (c->bind[i].state == 0) tensor(c, &(SngExpr){.kind = SNG_EX_IDENT, .str = c->bind[i].name, .loc = c->bind[i].stmt->loc});
-  if (!loss) {
+  if (c->job->cd_k) { /* cd: the rbm layer's chain is the loss */
+    cd_loss(c, net, loss);
+    loss = NULL;
+    if (!c->job->loss) return;
+  } else if (!loss) {
     sng_diag_error(c->d, net->loc, "net '%s' has no loss", net->name);
     sng_diag_hint(c->d, "add a line such as: loss softmax_cross_entropy(logits, y)");
     return;
   }
-  SngIrNode *l = tensor(c, loss->value);
+  SngIrNode *l = loss ? tensor(c, loss->value) : c->job->loss;
   if (l && !sng_op_has(l->op, OPF_LOSS)) {
     sng_diag_error(c->d, loss->value->loc, "'loss' needs a loss layer such as softmax_cross_entropy(logits, labels)");
     l = NULL;
@@ -638,6 +683,7 @@ int sng_pass_sema(SngJob *job, const SngFile *f, SngDiag *d) {
     job->net_loc = net->name_loc;
     c->g = job->net;
     c->b = builder(c);
+    c->b.cd_k = job->cd_k;
     build_net(c, net);
     sng_sema_rates(c, upd, job);
   }

@@ -315,12 +315,27 @@ int sng_sema_train(SngLayerCtx *c, const SngFile *f, const SngDecl *decl, SngPla
   }
   /* with ALG, UPDATER */
   const SngArg *a = decl->with;
-  if (!a || a->value->kind != SNG_EX_IDENT || strcmp(a->value->str, "bp")) {
+  SngJob *job = sng_sema_job(c);
+  job->alg_loc = a ? a->loc : decl->loc;
+  const char *name = a && (a->value->kind == SNG_EX_IDENT || a->value->kind == SNG_EX_CALL) ? a->value->str : "";
+  if (!strcmp(name, "cd")) { /* cd or cd(k = K): K Gibbs steps, 1 by default */
+    job->cd_k = 1;
+    for (const SngArg *k = a->value->kind == SNG_EX_CALL ? a->value->args : NULL; k; k = k->next) {
+      int64_t v;
+      if (k->name && !strcmp(k->name, "k") && k == a->value->args && !k->next) {
+        if (!sng_lctx_int(c, k->value, 1, &v)) {
+          if (v > 1000) sng_diag_error(d, k->value->loc, "cd k = %lld: at most 1000 Gibbs steps", (long long)v);
+          else job->cd_k = (int32_t)v;
+        }
+      } else {
+        sng_diag_error(d, k->loc, "cd takes one argument, k = the Gibbs steps a training step runs (cd(k = 1))");
+      }
+    }
+  } else if (!a || a->value->kind != SNG_EX_IDENT || strcmp(a->value->str, "bp")) {
     static const char *const algs[] = {"bp", "bptt", "cd"};
     SngLoc loc = a ? a->loc : decl->loc;
-    const char *name = a && (a->value->kind == SNG_EX_IDENT || a->value->kind == SNG_EX_CALL) ? a->value->str : "";
-    if (!strcmp(name, "bptt") || !strcmp(name, "cd"))
-      sng_diag_error(d, loc, "algorithm '%s' is not implemented yet (bp is)", name);
+    if (!strcmp(name, "bptt"))
+      sng_diag_error(d, loc, "algorithm '%s' is not implemented yet (bp and cd are)", name);
     else {
       sng_diag_error(d, loc, "expected the training algorithm: bp, bptt or cd");
       const char *s = sng_diag_suggest(name, algs, 3);

@@ -115,7 +115,7 @@ static int shape_matmul(SngIrNode *n, SngDiag *d) {
                    sh(va, x), sh(vb, y), (long long)SNG_MAX_GEMM_DIM);
     return -1;
   }
-  fans(b, ka, nn);
+  if (!ta && !tb) fans(b, ka, nn); /* a transposed product (backward, rbm) reuses a weight laid out for another */
   n->shape = sng_shape2(m, nn);
   return 0;
 }
@@ -125,6 +125,8 @@ static int shape_first(SngIrNode *n, SngDiag *d) {
   char x[64], y[64];
   if (sng_op_has(n->op, OPF_BIAS)) {
     SngIrNode *b = n->src[1];
+    if (b->op == SNG_OP_PARAM && b->shape.rank == 1 && b->shape.d[0] == 0 && a->shape.rank >= 1)
+      b->shape.d[0] = a->shape.d[a->shape.rank - 1]; /* rbm's visible bias: its size comes from the input */
     if (a->shape.rank < 1 || b->shape.rank != 1 || b->shape.d[0] != a->shape.d[a->shape.rank - 1]) {
       sng_diag_error(d, n->loc, "bias %s does not match the last dimension of %s", sh(b->shape, x), sh(a->shape, y));
       return -1;
@@ -563,6 +565,27 @@ static int shape_bn_bwd(SngIrNode *n, SngDiag *d) {
   (void)d;
   int64_t which = n->attr.args.i[0];
   n->shape = which == 0 ? n->src[1]->shape : which == 1 ? n->src[2]->shape : sng_shape1(n->src[1]->shape.d[1]);
+  return 0;
+}
+
+/* ---- issue 10: energy models (rbm, sample; the cd algorithm's loss) ---- */
+
+/* cd_loss(v+, h+, v-, h-, W, b_h, b_v, r1): one value a row (the squared error of the first
+ * reconstruction r1); rbm.c builds it, so a mismatch here is the compiler's own bug */
+static int shape_cd_loss(SngIrNode *n, SngDiag *d) {
+  SngShape v = view2(n->src[0]->shape), h = n->src[1]->shape, w = n->src[4]->shape;
+  int64_t b = v.d[0], nv = v.d[1], nh = h.rank == 2 ? h.d[1] : -1;
+  bool ok = h.rank == 2 && h.d[0] == b && w.rank == 2 && w.d[0] == nv && w.d[1] == nh &&
+            sng_shape_eq(view2(n->src[2]->shape), v) && sng_shape_eq(n->src[3]->shape, h) &&
+            sng_shape_eq(n->src[5]->shape, sng_shape1(nh)) && sng_shape_eq(n->src[6]->shape, sng_shape1(nv)) &&
+            sng_shape_eq(view2(n->src[7]->shape), v);
+  if (!ok) {
+    char x[64], y[64];
+    sng_diag_error(d, n->loc, "rbm: the contrastive-divergence chain of %s and %s does not line up", sh(v, x),
+                   sh(w, y));
+    return -1;
+  }
+  n->shape = sng_shape1(b);
   return 0;
 }
 

@@ -36,6 +36,8 @@ typedef struct SngJob {
   SngIrGraph *whole;              /* the forward net before partitioning (kept for --explain) */
   SngIrGraph *update;             /* the updater: one fused kernel applied per parameter */
   SngIrNode *loss, *metric;       /* per-row loss and metric of the whole net */
+  int32_t cd_k;                   /* `with cd(k = K)`: K Gibbs steps (sema); 0 under bp */
+  SngLoc alg_loc;                 /* where the train stage names its algorithm */
   SngPlanData data;
   SngPlanUpdater updater;
   SngPlanTrain train;

@@ -43,6 +43,10 @@ void sng_rt_dropout(const SngPlanOp *op, float *const *in, const SngPlanTensor *
                     const SngPlanTensor *tout);
 void sng_rt_dropout_bwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                         const SngPlanTensor *tout);
+void sng_rt_sample(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                   const SngPlanTensor *tout);
+void sng_rt_cd_loss(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                    const SngPlanTensor *tout);
 void sng_rt_lrn(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                 const SngPlanTensor *tout);
 void sng_rt_lrn_bwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,

@@ -1,5 +1,5 @@
 /* norm.c - the C kernels of the normalisation and dropout layers (ops.def: DROPOUT, LRN,
- * BN_STATS, BATCHNORM and their backward ops).
+ * BN_STATS, BATCHNORM and their backward ops), and the energy models' SAMPLE and CD_LOSS.
  *
  * Dropout draws no state: an element's mask is a hash of (the run's seed, the step, the
  * layer's salt, the element's index in the WHOLE tensor), so a worker holding a piece, the
@@ -37,13 +37,22 @@ static uint64_t mix(uint64_t z) { /* splitmix64's finaliser */
   return z ^ (z >> 31);
 }
 
-/* The keep factor of every element of this piece: 0 or 1 / (1 - ratio).  iattr[0..4) is the
- * piece's origin in the whole tensor, iattr[4..7) the whole tensor's dims 1..3. */
-static void dropout_apply(const SngPlanOp *op, const float *x, float *y, const SngPlanTensor *t) {
+/* What a keyed draw does with one element: dropout's keep factor, or a sample of the unit. */
+typedef enum { DRAW_DROPOUT, DRAW_BERNOULLI, DRAW_GAUSS } Draw;
+
+static double unit(uint64_t h) { return (double)(h >> 11) * 0x1.0p-53; } /* [0, 1) */
+
+/* Every element of this piece, keyed by (seed, step, salt fattr[1], its index in the whole
+ * tensor): iattr[0..4) is the piece's origin in the whole tensor, iattr[4..7) the whole
+ * tensor's dims 1..3.  Dropout keeps x / (1 - ratio) or drops it (ratio fattr[0]); a
+ * Bernoulli sample is 1 with probability x (a draw below x), a Gaussian one x + N(0, 1)
+ * (Box-Muller on two draws). */
+static void keyed_draw(const SngPlanOp *op, Draw how, const float *x, float *y, const SngPlanTensor *t) {
   double ratio = op->fattr[0];
   float scale = (float)(1.0 / (1.0 - ratio));
   uint64_t base = mix(mix(sng_rt_ctx.seed ^ 0x5bd1e995u) ^ mix((uint64_t)sng_rt_ctx.step + 0x9e3779b97f4a7c15ull) ^
                       (uint64_t)op->fattr[1]);
+  uint64_t base2 = mix(base ^ 0xda942042e4dd58b5ull); /* the Gaussian's second draw */
   uint64_t cut = (uint64_t)(ratio * 18446744073709551616.0); /* drop when the draw is below */
   int64_t d[4] = {1, 1, 1, 1}, o[4] = {0}, w[4] = {1, 1, 1, 1};
   int r = t->rank;
@@ -55,8 +64,20 @@ static void dropout_apply(const SngPlanOp *op, const float *x, float *y, const S
     for (int64_t b = 0; b < d[1]; b++)
       for (int64_t c = 0; c < d[2]; c++) {
         int64_t g = (o[0] + a) * s1 + (o[1] + b) * s2 + (o[2] + c) * s3 + o[3];
-        for (int64_t e = 0; e < d[3]; e++, k++) y[k] = mix(base + (uint64_t)(g + e)) < cut ? 0.0f : x[k] * scale;
+        for (int64_t e = 0; e < d[3]; e++, k++) {
+          uint64_t h = mix(base + (uint64_t)(g + e));
+          if (how == DRAW_DROPOUT) y[k] = h < cut ? 0.0f : x[k] * scale;
+          else if (how == DRAW_BERNOULLI) y[k] = unit(h) < (double)x[k] ? 1.0f : 0.0f;
+          else {
+            double u1 = 1.0 - unit(h), u2 = unit(mix(base2 + (uint64_t)(g + e))); /* u1 in (0, 1] */
+            y[k] = x[k] + (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+          }
+        }
       }
+}
+
+static void dropout_apply(const SngPlanOp *op, const float *x, float *y, const SngPlanTensor *t) {
+  keyed_draw(op, DRAW_DROPOUT, x, y, t);
 }
 
 /* y = x * keep / (1 - ratio) in training; y = x in tests */
@@ -72,6 +93,32 @@ void sng_rt_dropout_bwd(const SngPlanOp *op, float *const *in, const SngPlanTens
                         const SngPlanTensor *tout) {
   (void)tin;
   dropout_apply(op, in[0], out, tout);
+}
+
+/* ---- sample: a Bernoulli (fattr[0] = 0) or Gaussian (1) draw per element, in training and
+ * in tests alike (a Gibbs step samples in both); NaN in, NaN out for the Gaussian, 0 for the
+ * Bernoulli (a comparison with NaN is false) ---- */
+void sng_rt_sample(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                   const SngPlanTensor *tout) {
+  (void)tin;
+  keyed_draw(op, op->fattr[0] == 1 ? DRAW_GAUSS : DRAW_BERNOULLI, in[0], out, tout);
+}
+
+/* cd_loss(v+, h+, v-, h-, W, b_h, b_v, r1): what a step reports, sum over the row of
+ * (v+ - r1)^2, the first reconstruction's squared error (SINGA's "Squared Error"); its
+ * gradient rule (compiler/pass/grad.c) is contrastive divergence's, not this value's */
+void sng_rt_cd_loss(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
+                    const SngPlanTensor *tout) {
+  (void)op, (void)tout;
+  int64_t r = tin[0]->dims[0], c = sng_plan_tensor_numel(tin[0]) / r;
+  for (int64_t i = 0; i < r; i++) {
+    double s = 0;
+    for (int64_t j = 0; j < c; j++) {
+      double d = (double)in[0][i * c + j] - in[7][i * c + j];
+      s += d * d;
+    }
+    out[i] = (float)s;
+  }
 }
 
 /* ---- lrn: y = x / (k + alpha/size * sum of x^2 over the window)^beta, across channels ----

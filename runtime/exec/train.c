@@ -374,9 +374,11 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
     int64_t moved = r.gs->n > 1 ? sng_groups_bytes(r.gs) : sng_group_bytes(r.grp);
     double wire = (double)sng_mpi_bytes();
     sng_mpi_sum(&wire, 1);
-    fprintf(o->out, "singa: samples/s=%.1f steps=%lld test_acc=%.4f threads=%d jit_calls=%lld bytes_moved=%lld",
-            r.train_rate, (long long)r.steps, r.test_n ? r.test_acc : NAN, r.grp->blas_threads, (long long)calls,
-            (long long)moved);
+    /* a net without a metric (an rbm under cd) has no accuracy: nan, and its test loss after it */
+    int acc = r.test_n && p->graphs[0].metric >= 0;
+    fprintf(o->out, "singa: samples/s=%.1f steps=%lld test_acc=%.4f test_loss=%.4f threads=%d jit_calls=%lld bytes_moved=%lld",
+            r.train_rate, (long long)r.steps, acc ? r.test_acc : NAN, r.test_n ? r.test_loss : NAN,
+            r.grp->blas_threads, (long long)calls, (long long)moved);
     if (r.grp->nranks > 1) fprintf(o->out, " ranks=%d mpi_bytes=%lld", r.grp->nranks, (long long)wire);
     fputc('\n', o->out);
     if (r.gs->n > 1) {

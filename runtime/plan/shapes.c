@@ -451,6 +451,19 @@ static int norm_batchnorm(const OpCtx *x) {
   return want_numel(x, -1, which >= 2 ? c : numel(t), which >= 2 ? "one value per channel" : "its input's shape");
 }
 
+/* ---- issue 10: energy models (rbm, sample; the cd algorithm's loss) ---- */
+
+/* cd_loss(v+ [N, V], h+ [N, H], v- [N, V], h- [N, H], W [V, H], b_h [H], b_v [V], r1 [N, V]) -> [N] */
+static int cd_loss(const OpCtx *x) {
+  if (want_rank(x, 0, 1, -1) || want_rank(x, 1, 1, -1)) return SNG_EFORMAT;
+  int64_t n = in_t(x, 0)->dims[0], v = numel(in_t(x, 0)) / (n ? n : 1), h = numel(in_t(x, 1)) / (n ? n : 1);
+  if (same_numel(x, 2, "a reconstruction per visible unit") || same_numel(x, 7, "a reconstruction per visible unit") ||
+      want_numel(x, 3, numel(in_t(x, 1)), "a hidden unit per hidden unit") || want_numel(x, 4, v * h, "the weights") ||
+      want_numel(x, 5, h, "a bias per hidden unit") || want_numel(x, 6, v, "a bias per visible unit"))
+    return SNG_EFORMAT;
+  return want_numel(x, -1, n, "one value per row");
+}
+
 /* ---------------------------------------------------------------- the table */
 
 typedef struct Rule {
@@ -497,6 +510,10 @@ static const Rule rules[SNG_OP__COUNT] = {
   [SNG_OP_BN_STATS_BWD] = {2, 1, norm_bn_stats},
   [SNG_OP_BATCHNORM] = {6, 1, norm_batchnorm},
   [SNG_OP_BN_BWD] = {4, 1, norm_batchnorm},
+
+  /* ---- issue 10: energy models (rbm, sample; the cd algorithm's loss) ---- */
+  [SNG_OP_SAMPLE] = {1, 1, norm_same},
+  [SNG_OP_CD_LOSS] = {8, 1, cd_loss},
 };
 
 /* The arena bytes of tensor t, or false for a PARAM tensor (it lives in parameter memory). */

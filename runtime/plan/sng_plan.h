@@ -28,7 +28,7 @@
 #include "sng_core.h"
 
 #define SNG_PLAN_MAGIC "SNGPLAN"   /* 8 bytes with the NUL */
-#define SNG_PLAN_VERSION 4u
+#define SNG_PLAN_VERSION 5u
 #define SNG_PLAN_ALIGN 64          /* arena offsets are multiples of this (the JIT's loads assume it) */
 #define SNG_PLAN_MAX_SCALARS 16    /* runtime scalars a kernel may take */
 

@@ -39,7 +39,8 @@ static const char *no_unique(void *ctx, const char *kind) { (void)ctx; return ki
 static Capture captured(const SngLayer *l) {
   Capture c = {{0}, -1};
   SngIrGraph *g = sng_ir_graph_new("docgen");
-  SngBuilder b = {&c, g, NULL, capture_bind, no_tensor, no_number, no_int, no_bool, no_init, no_data, no_unique};
+  SngBuilder b = {.ctx = &c, .g = g, .bind = capture_bind, .tensor = no_tensor, .number = no_number, .integer = no_int,
+                  .boolean = no_bool, .init = no_init, .data = no_data, .unique = no_unique};
   SngExpr call = {0};
   SngIrNode *out[8] = {0};
   l->build(&b, &call, out, l->nout);
@@ -61,7 +62,12 @@ static Doc parse_args(const char *args) {
   Doc d = {0};
   char buf[1024];
   snprintf(buf, sizeof buf, "%s", args ? args : "");
-  for (char *save = NULL, *a = strtok_r(buf, ",", &save); a && d.n < MAXP; a = strtok_r(NULL, ",", &save), d.n++) {
+  int depth = 0; /* commas inside a default's parentheses, gaussian(0, 0.01), do not separate */
+  for (char *q = buf; *q; q++) {
+    depth += (*q == '(') - (*q == ')');
+    if (*q == ',' && depth == 0) *q = '\x1f';
+  }
+  for (char *save = NULL, *a = strtok_r(buf, "\x1f", &save); a && d.n < MAXP; a = strtok_r(NULL, "\x1f", &save), d.n++) {
     char *eq = strchr(a, '=');
     if (eq) *eq = 0, snprintf(d.def[d.n], sizeof d.def[d.n], "%s", eq + 1), trim(d.def[d.n]), d.has_def[d.n] = 1;
     snprintf(d.name[d.n], sizeof d.name[d.n], "%s", a);
@@ -148,7 +154,8 @@ static void page(void) {
          "| op | sources | flags | shape | gradient | partition | JIT | C kernel |\n|---|---|---|---|---|---|---|---|\n");
   for (int i = 0; i < SNG_OP__COUNT; i++) {
     const SngOpInfo *o = &sng_op_info[i];
-    printf("| %s | %s | ", o->name, o->nsrc < 0 ? "any" : (const char *[]){"0", "1", "2", "3", "4", "5"}[o->nsrc > 5 ? 5 : o->nsrc]);
+    if (o->nsrc < 0) printf("| %s | any | ", o->name);
+    else printf("| %s | %d | ", o->name, o->nsrc);
     put_flags(o->flags);
     printf(" | %s | %s | %s | %s | %s |\n", col(o->shape), col(o->grad), col(o->part), col(o->emit), col(o->kernel));
   }

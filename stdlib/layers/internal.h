@@ -7,6 +7,8 @@
 
 /* layers.c: lr_mult and wd_mult (read from lr and wd) are >= 0, or an error at the argument */
 int sng_std_check_mults(SngBuilder *b, const SngExpr *lr, const SngExpr *wd, double lr_mult, double wd_mult);
+/* layers.c: the salt of a layer's keyed draws (dropout, sample), from its unique name */
+double sng_std_salt(const char *name);
 
 int sng_std_build_input(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);     /* input.c */
 int sng_std_build_dense(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);     /* dense.c */
@@ -44,5 +46,9 @@ int sng_std_build_lstm(SngBuilder *b, const SngExpr *call, SngIrNode **out, int 
 int sng_std_build_dropout(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);   /* norm.c */
 int sng_std_build_lrn(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);       /* norm.c */
 int sng_std_build_batchnorm(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout); /* norm.c */
+
+/* ---- issue 10: energy models (rbm, sample) ---- */
+int sng_std_build_rbm(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);       /* rbm.c */
+int sng_std_build_sample(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout);    /* rbm.c */
 
 #endif

@@ -9,6 +9,7 @@
  */
 #include "internal.h"
 
+#include <stdint.h>
 #include <string.h>
 
 const SngLayer sng_std_layers[] = {
@@ -90,6 +91,15 @@ const SngLayer sng_std_layers[] = {
    "x [N, C, ...] -> the same shape; gamma, beta, running_mean, running_var [C]",
    "batch: rows, the whole batch's statistics gathered to every worker; feature: the channels"},
 
+  /* ---- issue 10: energy models (rbm, sample) ---- */
+  {"rbm", sng_std_build_rbm, 1, "rbm(v, units): a restricted Boltzmann machine; p(h | v), trained by cd",
+   "v, units, hidden = bernoulli, visible = bernoulli, init = gaussian(0, 0.01), bias_init = constant(0), lr_mult = 1, wd_mult = 1",
+   "v [N, ...] (seen as [N, V]) -> p(h | v) [N, units]; w [V, units], bh [units], bv [V] (made under cd only)",
+   "batch: rows, w and the biases whole on every worker (the Gibbs chain is per row); feature: as dense under bp, "
+   "an error under cd"},
+  {"sample", sng_std_build_sample, 1, "sample(p, dist = bernoulli): stochastic units; 1 with probability p, or p + N(0, 1)",
+   "p, dist = bernoulli", "p -> the same shape", "follows its input (batch and feature both split it)"},
+
 };
 const int sng_std_nlayers = (int)(sizeof sng_std_layers / sizeof sng_std_layers[0]);
 
@@ -117,4 +127,12 @@ SngIrNode *sng_std_param(SngBuilder *b, SngLoc loc, const char *name, SngShape s
   if (init && sng_std_init(b, init, &n->init)) return NULL;
   n->lr_mult = lr_mult, n->wd_mult = wd_mult;
   return n;
+}
+
+/* a salt that tells two layers' keyed draws apart (dropout masks, samples): FNV-1a of the
+ * layer's name, exact in a double */
+double sng_std_salt(const char *name) {
+  uint32_t h = 2166136261u;
+  for (; *name; name++) h = (h ^ (uint8_t)*name) * 16777619u;
+  return (double)h;
 }

@@ -25,13 +25,6 @@ static int number_in(SngBuilder *b, const char *layer, const char *name, const S
   return -1;
 }
 
-/* a salt that tells two dropout layers' masks apart: FNV-1a of the layer's name */
-static double salt(const char *name) {
-  uint32_t h = 2166136261u;
-  for (; *name; name++) h = (h ^ (uint8_t)*name) * 16777619u;
-  return (double)h;
-}
-
 /* dropout(x, ratio = 0.5): inverted dropout in training, the identity in tests */
 int sng_std_build_dropout(SngBuilder *b, const SngExpr *call, SngIrNode **out, int nout) {
   static const char *const p[] = {"x", "ratio?"};
@@ -43,7 +36,7 @@ int sng_std_build_dropout(SngBuilder *b, const SngExpr *call, SngIrNode **out, i
   if (!x) return -1;
   SngIrNode *y = sng_ir_op1(b->g, SNG_OP_DROPOUT, call->loc, x);
   y->attr.args.f[0] = ratio;
-  y->attr.args.f[1] = salt(sng_std_unique(b, "dropout"));
+  y->attr.args.f[1] = sng_std_salt(sng_std_unique(b, "dropout"));
   out[0] = y;
   return 0;
 }

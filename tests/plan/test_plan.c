@@ -471,13 +471,13 @@ Test(plan, future_version, .init = mk_tmpdir, .fini = rm_tmpdir) {
   memcpy(b.data + 8, &v, 4);
   fix_header_crc(b.data);
   cr_assert(strstr(refused(b.data, b.len),
-                   "plan: plan format version 7, this singa-exec reads version 4"));
+                   "plan: plan format version 7, this singa-exec reads version 5"));
   char path[128], err[256] = "";
   snprintf(path, sizeof path, "%s/mlp.plan", tmpdir);
   write_bytes(path, b.data, b.len);
   cr_assert_null(sng_plan_read(path, err, sizeof err));
   char want[200];
-  snprintf(want, sizeof want, "%s: plan format version 7, this singa-exec reads version 4", path);
+  snprintf(want, sizeof want, "%s: plan format version 7, this singa-exec reads version 5", path);
   cr_assert_eq(strncmp(err, want, strlen(want)), 0, "%s", err);
   sng_buf_free(&b);
   sng_plan_free(p);
@@ -877,7 +877,7 @@ Test(plan, meta_version_must_agree_with_header) {
   p->version = 1;
   char err[256] = "";
   cr_assert_neq(sng_plan_validate(p, err, sizeof err), 0);
-  cr_assert_str_eq(err, "invalid plan: version is 1 (must be 4)");
+  cr_assert_str_eq(err, "invalid plan: version is 1 (must be 5)");
   SngBuf b;
   encode(p, &b);
   cr_assert_str_eq(refused(b.data, b.len), "plan: malformed section META at payload offset 0");
@@ -926,7 +926,7 @@ Test(plan, describe_mentions_everything) {
   sng_plan_describe(f, p);
   fclose(f);
   const char *want[] = {
-    "source:   examples/mlp.sng\n", "format:   singa plan version 4\n", "ranks:    2\n",
+    "source:   examples/mlp.sng\n", "format:   singa plan version 5\n", "ranks:    2\n",
     "cluster:  worker_groups 1, workers_per_group 2, server_groups 1, servers_per_group 2, "
     "framework sandblaster, sync_every 0\n",
     "units:    4 (2 workers, 2 servers)\n",
