@@ -30,15 +30,14 @@ static SngIrNode *matmul(Grad *c, SngLoc loc, SngIrNode *a, SngIrNode *b, int ta
 
 static SngIrNode *as_shape(Grad *c, SngIrNode *dx, const SngIrNode *x, bool always); /* reshaped to x's (below) */
 
-/* y = op(a) op(b), op a transpose or not:
- *   y = a b      da = dy b^T     db = a^T dy        y = a b^T    da = dy b       db = dy^T a
- *   y = a^T b    da = b dy^T     db = a dy          y = a^T b^T  da = b^T dy^T   db = dy^T a^T */
+/* y = a b:    da = dy b^T, db = a^T dy
+ * y = a b^T:  da = dy b,   db = dy^T a    (a weight used transposed: rbm's reconstruction) */
 static void grad_matmul(Grad *c, SngIrNode *n, SngIrNode *dy) {
   SngIrNode *a = n->src[0], *b = n->src[1];
-  int ta = n->attr.matmul.trans_a, tb = n->attr.matmul.trans_b;
-  if (a->needs_grad) /* an image batch (a dense() over [N, C, H, W]): back to NCHW */
-    acc(c, a, ta ? matmul(c, n->loc, b, dy, tb, 1) : as_shape(c, matmul(c, n->loc, dy, b, 0, !tb), a, false));
-  if (b->needs_grad) acc(c, b, tb ? matmul(c, n->loc, dy, a, 1, ta) : matmul(c, n->loc, a, dy, !ta, 0));
+  int tb = n->attr.matmul.trans_b;
+  SNG_ASSERT(!n->attr.matmul.trans_a); /* no forward op computes a^T b */
+  if (a->needs_grad) acc(c, a, as_shape(c, matmul(c, n->loc, dy, b, 0, !tb), a, false)); /* an image batch: back to NCHW */
+  if (b->needs_grad) acc(c, b, tb ? matmul(c, n->loc, dy, a, 1, 0) : matmul(c, n->loc, a, dy, 1, 0));
 }
 
 static void grad_bias_add(Grad *c, SngIrNode *n, SngIrNode *dy) {

@@ -77,6 +77,40 @@ Test(grad, elementwise_arithmetic) {
   sng_job_free(job);
 }
 
+/* a weight used transposed (z = tanh(x W0) P^T, as rbm's reconstruction uses its W), then a
+ * plain product: the gradients of W0, P and Q through the transposed product */
+Test(grad, matmul_with_a_transposed_weight) {
+  SngJob *job = sng_job_new();
+  SngLoc loc = {"t", 1, 1};
+  job->source = "t";
+  job->data = (SngPlanData){.name = "d", .format = "idx", .batch = 4, .scale = 1, .sample_rank = 1, .sample_dims = {3}, .classes = 3};
+  job->updater = (SngPlanUpdater){.kind = SNG_UPD_SGD, .lr = 0.1, .kernel = -1};
+  job->train = (SngPlanTrain){.net = "t", .alg = "bp", .steps = 1, .display_every = 1};
+  job->cluster = (SngPlanCluster){1, 1, 1, 1, SNG_FW_SANDBLASTER, 0};
+  SngIrGraph *g = job->net = sng_ir_graph_new("t");
+  SngIrNode *x = sng_ir_input(g, loc, "x", sng_shape2(4, 3), 0);
+  SngIrNode *y = sng_ir_input(g, loc, "y", sng_shape1(4), 1);
+  y->attr.input.classes = 3;
+  SngIrNode *pw = sng_ir_param(g, loc, "p", sng_shape2(5, 3)), *q = sng_ir_param(g, loc, "q", sng_shape2(5, 3));
+  pw->init = q->init = (SngInit){SNG_INIT_UNIFORM, -1, 1};
+  SngIrNode *w0 = sng_ir_param(g, loc, "w0", sng_shape2(3, 3));
+  w0->init = pw->init;
+  SngIrNode *z1 = sng_ir_op2(g, SNG_OP_MATMUL, loc, sng_ir_op1(g, SNG_OP_TANH, loc, sng_ir_op2(g, SNG_OP_MATMUL, loc, x, w0)), pw);
+  z1->attr.matmul.trans_b = 1;
+  job->loss = sng_ir_op2(g, SNG_OP_SOFTMAX_XENT, loc, sng_ir_op2(g, SNG_OP_MATMUL, loc, sng_ir_op1(g, SNG_OP_SIGMOID, loc, z1), q), y);
+  SngDiag *d = sng_diag_new(stderr, 10);
+  cr_assert_eq(sng_pass_run_all(job, d, NULL, NULL), 0);
+  sng_diag_free(d);
+  char err[256];
+  SngPlan *p = sng_lower(job, NULL, err, sizeof err);
+  cr_assert_not_null(p, "%s", err);
+  FdFixture f;
+  fd_setup(&f, p);
+  check_gradients(&f);
+  fd_teardown(&f);
+  sng_job_free(job);
+}
+
 /* NaN is never hidden: one NaN weight in the first layer makes its hidden unit NaN for every
  * row; relu must pass it on (an ordered x > 0 ? x : 0 made it 0 and the loss stayed finite,
  * so a diverged run trained on at chance level), and so must accuracy and the gradients. */
