@@ -52,6 +52,8 @@ static void print_attr(FILE *out, const SngIrNode *n) {
   case SNG_OP_SLICE: case SNG_OP_PAD: print_at(out, "at", a->slice.start, n->shape.rank); break;
   case SNG_OP_CONCAT: fprintf(out, " dim=%d", a->concat.dim); break;
   case SNG_OP_BRIDGE: fprintf(out, " from w%u", a->bridge.from); break;
+  case SNG_OP_SAMPLE: fprintf(out, " %s", a->args.f[0] == 1 ? "gaussian" : "bernoulli"); break;
+  case SNG_OP_CD_LOSS: if (a->loss.rows) fprintf(out, " of %lld rows", (long long)a->loss.rows); break;
   default: break;
   }
 }
