@@ -2,8 +2,9 @@
 """The PyTorch reference for singa's examples/cnn.sng: the same recipe, timed the same way.
 
 LeNet-like: conv 5x5x20, max pool 2, conv 5x5x50, max pool 2, dense 500, ReLU, dense 10 on
-[64, 1, 28, 28] images, softmax cross-entropy (mean over the batch), batch 64, SGD lr 0.01
-momentum 0.9 no weight decay, PyTorch's default nn.Conv2d / nn.Linear init, pixels scaled
+[64, 1, 28, 28] images, softmax cross-entropy (mean over the batch), batch 64, SGD lr 0.02
+momentum 0.9 no weight decay with the learning rate decayed by CosineAnnealingLR(1876) every
+step (singa's schedule = cosine(steps = 1876)), PyTorch's default nn.Conv2d / nn.Linear init, pixels scaled
 by 1/255 then standardised by the training set's global mean and std (two scalars over all
 pixels, population std).  Batches walk a fresh permutation of the 60,000 training images
 each epoch and wrap into the next epoch mid-batch, as singa's batcher does, so every batch
@@ -41,4 +42,4 @@ def model(nn):
 
 
 if __name__ == "__main__":
-    torch_ref.main("torch_cnn", __doc__, (1, 28, 28), model)
+    torch_ref.main("torch_cnn", __doc__, (1, 28, 28), model, lr=0.02, cosine=1876)

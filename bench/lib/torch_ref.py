@@ -3,8 +3,9 @@ side of a bench/ comparison, the same recipe as singa's example timed the same w
 
 A script gives its name, its docstring (the --help text), the shape of one sample and a
 function building the model from torch.nn, and calls main().  Everything else is the same
-for every model: softmax cross-entropy (mean over the batch), batch 64, SGD lr 0.01 momentum
-0.9 no weight decay, PyTorch's default initialisation, pixels scaled by 1/255 then
+for every model: softmax cross-entropy (mean over the batch), batch 64, SGD momentum 0.9 no
+weight decay (the learning rate and its schedule are the script's: --lr, --cosine), PyTorch's
+default initialisation, pixels scaled by 1/255 then
 standardised by the training set's global mean and std (two scalars over all pixels,
 population std); batches walk a fresh permutation of the 60,000 training images each epoch
 and wrap into the next epoch mid-batch, as singa's batcher does.
@@ -103,9 +104,10 @@ def openblas_threads(n):
     return None
 
 
-def main(name, doc, sample_shape, build_model):
+def main(name, doc, sample_shape, build_model, lr=0.01, cosine=0):
     """The comparison's PyTorch side: name and doc are the script's, sample_shape one image's
-    shape as the model takes it, build_model(nn) the model."""
+    shape as the model takes it, build_model(nn) the model; lr and cosine the defaults of
+    --lr and --cosine (the singa example's updater)."""
     global NAME
     NAME = name
     ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
@@ -115,6 +117,10 @@ def main(name, doc, sample_shape, build_model):
     ap.add_argument("--seed", type=int, default=42, help="seeds the init and the shuffles (default 42)")
     ap.add_argument("--eval", action="store_true", help="also compute the accuracy on the 10,000 test images")
     ap.add_argument("--display", type=int, default=0, help="print the mean loss every N steps (default: never)")
+    ap.add_argument("--lr", type=float, default=lr, help=f"SGD's learning rate (default {lr})")
+    ap.add_argument("--cosine", type=int, default=cosine, metavar="STEPS",
+                    help="lr follows CosineAnnealingLR(STEPS), stepped every batch, as singa's "
+                         f"schedule = cosine(steps = STEPS); 0: a fixed lr (default {cosine})")
     ap.add_argument("--omp-wait-policy", choices=("passive", "active", "unset"),
                     default=os.environ.get("OMP_WAIT_POLICY", "passive").lower(),
                     help="OMP_WAIT_POLICY for torch's OpenMP pool; unset: torch as shipped "
@@ -149,7 +155,8 @@ def main(name, doc, sample_shape, build_model):
         xte, yte = prepare(xte, mean, std), torch.from_numpy(yte.astype(np.int64))
 
     model = build_model(nn)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=0)
+    opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9, weight_decay=0)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.cosine) if a.cosine > 0 else None
     model.train()
 
     # Batches wrap across epochs like singa's: a batch that runs off the end of one
@@ -177,6 +184,8 @@ def main(name, doc, sample_shape, build_model):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if sched is not None:
+            sched.step()
         if a.display:
             sum_loss += loss.item()
             nsum += 1
