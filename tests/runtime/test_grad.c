@@ -19,6 +19,33 @@ static void check_gradients(FdFixture *f) {
   cr_expect_gt(sng_exec_kernel_calls(f->e), 0, "the elementwise work ran as JIT kernels");
 }
 
+/* A job whose net is built as IR by the test: x [4, 3] features, y [4] labels of 3 classes,
+ * sgd, one worker and one server. */
+static SngJob *ir_job(SngLoc loc, SngIrNode **x, SngIrNode **y) {
+  SngJob *job = sng_job_new();
+  job->source = "t";
+  job->data = (SngPlanData){.name = "d", .format = "idx", .batch = 4, .scale = 1, .sample_rank = 1, .sample_dims = {3}, .classes = 3};
+  job->updater = (SngPlanUpdater){.kind = SNG_UPD_SGD, .lr = 0.1, .kernel = -1};
+  job->train = (SngPlanTrain){.net = "t", .alg = "bp", .steps = 1, .display_every = 1};
+  job->cluster = (SngPlanCluster){1, 1, 1, 1, SNG_FW_SANDBLASTER, 0};
+  SngIrGraph *g = job->net = sng_ir_graph_new("t");
+  *x = sng_ir_input(g, loc, "x", sng_shape2(4, 3), 0);
+  *y = sng_ir_input(g, loc, "y", sng_shape1(4), 1);
+  (*y)->attr.input.classes = 3;
+  return job;
+}
+
+/* the job's plan, every pass run (SNG_TEST_DUMP=1: the IR after memplan on stderr) */
+static SngPlan *ir_plan(SngJob *job) {
+  SngDiag *d = sng_diag_new(stderr, 10);
+  cr_assert_eq(sng_pass_run_all(job, d, getenv("SNG_TEST_DUMP") ? stderr : NULL, "memplan"), 0);
+  sng_diag_free(d);
+  char err[256];
+  SngPlan *p = sng_lower(job, NULL, err, sizeof err);
+  cr_assert_not_null(p, "%s", err);
+  return p;
+}
+
 /* dense (matmul + bias_add), relu, softmax cross-entropy: the layers of the language */
 Test(grad, layers_of_an_mlp) {
   char dir[] = "/tmp/sng_grad_XXXXXX", text[2048];
@@ -44,29 +71,17 @@ Test(grad, layers_of_an_mlp) {
 
 /* add, sub, mul (and their fusion into one kernel with several parameters), built as IR */
 Test(grad, elementwise_arithmetic) {
-  SngJob *job = sng_job_new();
   SngLoc loc = {"t", 1, 1};
-  job->source = "t";
-  job->data = (SngPlanData){.name = "d", .format = "idx", .batch = 4, .scale = 1, .sample_rank = 1, .sample_dims = {3}, .classes = 3};
-  job->updater = (SngPlanUpdater){.kind = SNG_UPD_SGD, .lr = 0.1, .kernel = -1};
-  job->train = (SngPlanTrain){.net = "t", .alg = "bp", .steps = 1, .display_every = 1};
-  job->cluster = (SngPlanCluster){1, 1, 1, 1, SNG_FW_SANDBLASTER, 0};
-  SngIrGraph *g = job->net = sng_ir_graph_new("t");
-  SngIrNode *x = sng_ir_input(g, loc, "x", sng_shape2(4, 3), 0);
-  SngIrNode *y = sng_ir_input(g, loc, "y", sng_shape1(4), 1);
-  y->attr.input.classes = 3;
+  SngIrNode *x, *y;
+  SngJob *job = ir_job(loc, &x, &y);
+  SngIrGraph *g = job->net;
   SngIrNode *a = sng_ir_param(g, loc, "a", sng_shape2(4, 3)), *b = sng_ir_param(g, loc, "b", sng_shape2(4, 3));
   a->init = b->init = (SngInit){SNG_INIT_UNIFORM, -1, 1};
   SngIrNode *ab = sng_ir_op2(g, SNG_OP_MUL, loc, a, b);
   SngIrNode *bx = sng_ir_op2(g, SNG_OP_MUL, loc, b, x);
   SngIrNode *z = sng_ir_op2(g, SNG_OP_ADD, loc, ab, sng_ir_op2(g, SNG_OP_SUB, loc, a, bx));
   job->loss = sng_ir_op2(g, SNG_OP_SOFTMAX_XENT, loc, z, y);
-  SngDiag *d = sng_diag_new(stderr, 10);
-  cr_assert_eq(sng_pass_run_all(job, d, getenv("SNG_TEST_DUMP") ? stderr : NULL, "memplan"), 0);
-  sng_diag_free(d);
-  char err[256];
-  SngPlan *p = sng_lower(job, NULL, err, sizeof err);
-  cr_assert_not_null(p, "%s", err);
+  SngPlan *p = ir_plan(job);
   int fused = 0;
   for (int i = 0; i < p->nkernels; i++) fused |= strstr(p->kernels[i].members, "mul+mul+sub+add") != NULL;
   cr_expect(fused, "the forward arithmetic is one kernel");
@@ -80,17 +95,10 @@ Test(grad, elementwise_arithmetic) {
 /* a weight used transposed (z = tanh(x W0) P^T, as rbm's reconstruction uses its W), then a
  * plain product: the gradients of W0, P and Q through the transposed product */
 Test(grad, matmul_with_a_transposed_weight) {
-  SngJob *job = sng_job_new();
   SngLoc loc = {"t", 1, 1};
-  job->source = "t";
-  job->data = (SngPlanData){.name = "d", .format = "idx", .batch = 4, .scale = 1, .sample_rank = 1, .sample_dims = {3}, .classes = 3};
-  job->updater = (SngPlanUpdater){.kind = SNG_UPD_SGD, .lr = 0.1, .kernel = -1};
-  job->train = (SngPlanTrain){.net = "t", .alg = "bp", .steps = 1, .display_every = 1};
-  job->cluster = (SngPlanCluster){1, 1, 1, 1, SNG_FW_SANDBLASTER, 0};
-  SngIrGraph *g = job->net = sng_ir_graph_new("t");
-  SngIrNode *x = sng_ir_input(g, loc, "x", sng_shape2(4, 3), 0);
-  SngIrNode *y = sng_ir_input(g, loc, "y", sng_shape1(4), 1);
-  y->attr.input.classes = 3;
+  SngIrNode *x, *y;
+  SngJob *job = ir_job(loc, &x, &y);
+  SngIrGraph *g = job->net;
   SngIrNode *pw = sng_ir_param(g, loc, "p", sng_shape2(5, 3)), *q = sng_ir_param(g, loc, "q", sng_shape2(5, 3));
   pw->init = q->init = (SngInit){SNG_INIT_UNIFORM, -1, 1};
   SngIrNode *w0 = sng_ir_param(g, loc, "w0", sng_shape2(3, 3));
@@ -98,12 +106,7 @@ Test(grad, matmul_with_a_transposed_weight) {
   SngIrNode *z1 = sng_ir_op2(g, SNG_OP_MATMUL, loc, sng_ir_op1(g, SNG_OP_TANH, loc, sng_ir_op2(g, SNG_OP_MATMUL, loc, x, w0)), pw);
   z1->attr.matmul.trans_b = 1;
   job->loss = sng_ir_op2(g, SNG_OP_SOFTMAX_XENT, loc, sng_ir_op2(g, SNG_OP_MATMUL, loc, sng_ir_op1(g, SNG_OP_SIGMOID, loc, z1), q), y);
-  SngDiag *d = sng_diag_new(stderr, 10);
-  cr_assert_eq(sng_pass_run_all(job, d, NULL, NULL), 0);
-  sng_diag_free(d);
-  char err[256];
-  SngPlan *p = sng_lower(job, NULL, err, sizeof err);
-  cr_assert_not_null(p, "%s", err);
+  SngPlan *p = ir_plan(job);
   FdFixture f;
   fd_setup(&f, p);
   check_gradients(&f);
