@@ -40,7 +40,17 @@ typedef struct Run {
   double test_acc, test_loss;
   int64_t test_n;
   double t_data, t_steps;       /* profile: batch loading, timed steps */
+  const char *loss_name;        /* what the loss is called in progress lines (loss_name_of) */
 } Run;
+
+/* "loss", or "squared error" for an rbm trained with cd: its loss op reports the
+ * reconstruction's squared error, which SINGA displays as "Squared Error" */
+static const char *loss_name_of(const SngPlan *p) {
+  const SngPlanGraph *g = &p->graphs[0];
+  for (int o = 0; o < g->nops; o++)
+    if (g->ops[o].op == SNG_OP_CD_LOSS && g->ops[o].nout == 1 && g->ops[o].out[0] == g->loss) return "squared error";
+  return "loss";
+}
 
 static double lr_at(const SngPlanUpdater *u, int64_t step) { return sng_group_lr(u, step); }
 
@@ -87,7 +97,7 @@ static void progress(Run *r, int64_t step, double loss, double t0) {
   int w = 30, fill = (int)(w * step / (r->steps ? r->steps : 1));
   fprintf(out, "\r[");
   for (int i = 0; i < w; i++) fputc(i < fill ? '#' : '.', out);
-  fprintf(out, "] %lld/%lld  loss %.4f  %.0f samples/s  ETA %s ", (long long)step, (long long)r->steps, loss,
+  fprintf(out, "] %lld/%lld  %s %.4f  %.0f samples/s  ETA %s ", (long long)step, (long long)r->steps, r->loss_name, loss,
           rate * (double)r->p->graphs[0].batch, eta);
   fflush(out);
 }
@@ -110,7 +120,7 @@ static int run_test(Run *r, int64_t step) {
   loss /= (double)(n ? n : 1), acc /= (double)(n ? n : 1);
   double rate = (double)n / (sng_now() - t0);
   if (tty(r)) fputc('\n', r->o->out);
-  fprintf(r->o->out, "test  step %lld  loss %.4f", (long long)step, loss);
+  fprintf(r->o->out, "test  step %lld  %s %.4f", (long long)step, r->loss_name, loss);
   if (has_metric) fprintf(r->o->out, "  accuracy %.4f", acc);
   fprintf(r->o->out, "  (%lld images)\n", (long long)n);
   fflush(r->o->out);
@@ -129,7 +139,7 @@ static double display(Run *r, int64_t step, double loss, double acc, int64_t las
   char eta[32];
   fmt_eta(eta, sizeof eta, (double)(r->steps - step) * (now - t0) / (double)step);
   if (tty(r)) fputc('\r', r->o->out);
-  fprintf(r->o->out, "step %5lld/%lld  loss %.4f", (long long)step, (long long)r->steps, loss);
+  fprintf(r->o->out, "step %5lld/%lld  %s %.4f", (long long)step, (long long)r->steps, r->loss_name, loss);
   if (p->graphs[0].metric >= 0) fprintf(r->o->out, "  accuracy %.4f", acc);
   fprintf(r->o->out, "  lr %g  %.0f samples/s  ETA %s", lr, rate, eta);
   if (r->gs->n > 1) { /* each group on its own clock */
@@ -363,6 +373,7 @@ int sng_run_train(const SngPlan *p, const SngRunOpts *o, char *err, size_t errle
     fprintf(o->out, "rank %d (host %s): %s\n", k, sng_mpi_host(k), r.grp->held[k]);
   fflush(o->out);
   r.metrics_step = -1;
+  r.loss_name = loss_name_of(p);
   if (!(r.stopped = stop_requested(&r))) train_loop(&r);
   if (r.stopped) {
     stop_message(&r);

@@ -14,13 +14,13 @@ data=${SINGA_DATA:-/usr/share/datasets/fashion-mnist}
 "$SINGAC" "$SNG_SOURCE_DIR/examples/rbm.sng" -o "$t/rbm.plan"
 "$SINGA_EXEC" --steps 600 --test-batches 20 --no-progress "$t/rbm.plan" > "$t/out.txt"
 cat "$t/out.txt"
-err=$(sed -n 's/^test  step 600  loss \([0-9.]*\)  (2000 images)/\1/p' "$t/out.txt")
+err=$(sed -n 's/^test  step 600  squared error \([0-9.]*\)  (2000 images)/\1/p' "$t/out.txt")
 [ -n "$err" ] || fail "no test line for 2000 images"
 awk -v e="$err" 'BEGIN { exit !(e < 24) }' || fail "reconstruction error $err >= 24 after 600 steps"
 grep -q "^singa: .* test_acc=nan test_loss=$err " "$t/out.txt" || fail "the final line does not give test_acc=nan test_loss=$err"
 
 # the first test before any training: the error of an untrained RBM, for contrast
 "$SINGA_EXEC" --steps 1 --test-batches 20 --no-progress "$t/rbm.plan" > "$t/out1.txt"
-err1=$(sed -n 's/^test  step 1  loss \([0-9.]*\)  (2000 images)/\1/p' "$t/out1.txt")
+err1=$(sed -n 's/^test  step 1  squared error \([0-9.]*\)  (2000 images)/\1/p' "$t/out1.txt")
 awk -v a="$err1" 'BEGIN { exit !(a > 60) }' || fail "an RBM after one step already reconstructs with error $err1"
 echo "e2e rbm_train: ok (squared error $err1 after 1 step, $err after 600)"
