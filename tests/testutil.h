@@ -4,6 +4,9 @@
  * dir/prefix-images.gz (n images of side x side bytes) and dir/prefix-labels.gz.  Each class
  * has its own random prototype image; a sample is its class's prototype plus noise, so a
  * small net learns it in a few hundred steps.
+ *
+ * The temporary directory such a set is written into: tu_tmpdir and tu_rmdir in tmpdir.h
+ * (apart, since they assert with Criterion and mkdata.c includes this header too).
  */
 #ifndef SNG_TESTUTIL_H
 #define SNG_TESTUTIL_H

@@ -8,18 +8,16 @@
 
 #include "sng_lower.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
 static char dir[256];
 
 static void make_data(void) {
-  snprintf(dir, sizeof dir, "/tmp/sng_auto_XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  tu_tmpdir(dir, sizeof dir, "auto");
   cr_assert_eq(write_synthetic_idx(dir, "train", 100, 64, 10, 1), 0); /* 4096 features */
 }
 static void drop_data(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_assert_eq(system(cmd), 0);
+  tu_rmdir(dir);
 }
 
 /* x [64, 4096] -> dense 4096 (a 4096x4096 weight) -> relu -> dense 10 -> loss */

@@ -14,6 +14,7 @@
 #include "planutil.h"
 #include "sng_lower.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
@@ -29,15 +30,12 @@
 static char dir[256];
 
 static void make_data(void) {
-  snprintf(dir, sizeof dir, "/tmp/sng_big_XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  tu_tmpdir(dir, sizeof dir, "big");
   cr_assert_eq(write_synthetic_idx(dir, "train", 20, 4, 3, 1), 0);
   cr_assert_eq(write_synthetic_idx(dir, "test", 10, 4, 3, 2), 0);
 }
 static void drop_data(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_assert_eq(system(cmd), 0);
+  tu_rmdir(dir);
 }
 
 TestSuite(big, .init = make_data, .fini = drop_data);

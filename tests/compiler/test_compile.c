@@ -9,19 +9,17 @@
 #include "planutil.h"
 #include "compileutil.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
 static char dir[256];
 
 static void make_data(void) {
-  snprintf(dir, sizeof dir, "/tmp/sng_compile_XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  tu_tmpdir(dir, sizeof dir, "compile");
   cr_assert_eq(write_synthetic_idx(dir, "train", 200, 4, 3, 1), 0);
   cr_assert_eq(write_synthetic_idx(dir, "test", 50, 4, 3, 2), 0);
 }
 static void drop_data(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_assert_eq(system(cmd), 0);
+  tu_rmdir(dir);
 }
 
 /* a small version of examples/mlp.sng over the synthetic set; %s = net body, then train body */

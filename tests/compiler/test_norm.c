@@ -9,18 +9,16 @@
 #include "sng_lower.h"
 #include "compileutil.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
 static char dir[256];
 
 static void make_data(void) {
-  snprintf(dir, sizeof dir, "/tmp/sng_norm_XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  tu_tmpdir(dir, sizeof dir, "norm");
   cr_assert_eq(write_synthetic_idx_rc(dir, "train", 40, 7, 9, 3, 1), 0);
 }
 static void drop_data(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_assert_eq(system(cmd), 0);
+  tu_rmdir(dir);
 }
 TestSuite(norm, .init = make_data, .fini = drop_data);
 

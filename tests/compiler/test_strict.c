@@ -12,6 +12,7 @@
 #include "sng_lower.h"
 #include "compileutil.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
 static char dir[256];
 
@@ -35,17 +36,14 @@ static void write_huge_idx(const char *prefix, uint32_t rows, uint32_t cols) {
 }
 
 static void make_data(void) {
-  snprintf(dir, sizeof dir, "/tmp/sng_strict_XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  tu_tmpdir(dir, sizeof dir, "strict");
   cr_assert_eq(write_synthetic_idx(dir, "train", 40, 4, 3, 1), 0);
   cr_assert_eq(write_synthetic_idx(dir, "test", 10, 4, 3, 2), 0);
   write_huge_idx("wide", 70000, 70000);       /* 4.9e9 values a sample: past INT32_MAX */
   write_huge_idx("vast", 1000000, 1000000);   /* 1e12 values a sample: past 2^38 */
 }
 static void drop_data(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_assert_eq(system(cmd), 0);
+  tu_rmdir(dir);
 }
 
 TestSuite(strict, .init = make_data, .fini = drop_data);

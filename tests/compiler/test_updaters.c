@@ -11,18 +11,16 @@
 #include "sng_lower.h"
 #include "compileutil.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
 static char dir[256];
 
 static void make_data(void) {
-  snprintf(dir, sizeof dir, "/tmp/sng_cupd_XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  tu_tmpdir(dir, sizeof dir, "cupd");
   cr_assert_eq(write_synthetic_idx(dir, "train", 40, 4, 3, 1), 0);
 }
 static void drop_data(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_assert_eq(system(cmd), 0);
+  tu_rmdir(dir);
 }
 TestSuite(upd, .init = make_data, .fini = drop_data);
 

@@ -10,6 +10,7 @@
 #include "sng_exec.h"
 #include "sng_lower.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
 static void nan_through(const char *dir, const char *act) {
   char text[2048], err[512];
@@ -70,11 +71,10 @@ static void nan_through(const char *dir, const char *act) {
 }
 
 Test(act_nan, every_activation_passes_nan_on) {
-  char dir[] = "/tmp/sng_actnan_XXXXXX", cmd[300];
-  cr_assert_not_null(mkdtemp(dir));
+  char dir[64];
+  tu_tmpdir(dir, sizeof dir, "actnan");
   cr_assert_eq(write_synthetic_idx(dir, "train", 20, 3, 3, 1), 0);
   static const char *const acts[] = {"sigmoid", "tanh", "stanh", "leaky_relu", "softplus", "softmax"};
   for (size_t i = 0; i < sizeof acts / sizeof *acts; i++) nan_through(dir, acts[i]);
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_expect_eq(system(cmd), 0);
+  tu_rmdir(dir);
 }

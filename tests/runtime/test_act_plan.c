@@ -9,8 +9,9 @@
 #include "sng_exec.h"
 #include "sng_lower.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
-static char dir[] = "/tmp/sng_actplan_XXXXXX";
+static char dir[64];
 
 static SngPlan *compile(void) {
   static char text[2048];
@@ -53,7 +54,7 @@ static void swap_inputs(SngPlan *p, SngPlanOp *o) { (void)p; int32_t t = o->in[0
 static void short_target(SngPlan *p, SngPlanOp *o) { (void)p, o->in[1] = o->out[0]; }
 
 Test(act_plan, compiled_plan_is_valid_and_damage_is_refused, .timeout = 120) {
-  cr_assert_not_null(mkdtemp(dir));
+  tu_tmpdir(dir, sizeof dir, "actplan");
   cr_assert_eq(write_synthetic_idx(dir, "train", 20, 3, 3, 1), 0);
   SngPlan *p = compile();
   char err[512] = "";
@@ -66,15 +67,13 @@ Test(act_plan, compiled_plan_is_valid_and_damage_is_refused, .timeout = 120) {
   refused(SNG_OP_CONCAT_DIM, concat_dim, "concat dimension 7");
   refused(SNG_OP_EMBED, swap_inputs, "rank");
   refused(SNG_OP_EUCLIDEAN_LOSS, short_target, "a target per prediction");
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_expect_eq(system(cmd), 0);
+  tu_rmdir(dir);
 }
 
 /* accuracy(l, y, k = 2) against top-2 computed here from the logits the step made */
 Test(act_plan, top_k_ranks_as_argmax_does, .timeout = 60) {
-  char d2[] = "/tmp/sng_topk_XXXXXX", text[2048], err[512];
-  cr_assert_not_null(mkdtemp(d2));
+  char d2[64], text[2048], err[512];
+  tu_tmpdir(d2, sizeof d2, "topk");
   cr_assert_eq(write_synthetic_idx(d2, "train", 20, 3, 4, 1), 0);
   snprintf(text, sizeof text,
            "data d {\n dir = \"%s\"\n train = idx(\"train-images.gz\", \"train-labels.gz\")\n batch = 9\n}\n"
@@ -122,6 +121,5 @@ Test(act_plan, top_k_ranks_as_argmax_does, .timeout = 60) {
   for (int i = 0; i < p->nparams; i++) free(values[i]);
   free(values);
   sng_plan_free(p);
-  snprintf(text, sizeof text, "rm -rf %s", d2);
-  cr_expect_eq(system(text), 0);
+  tu_rmdir(d2);
 }

@@ -22,19 +22,17 @@
 #include "sng_exec.h"
 #include "sng_lower.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
 static char dir[256];
 
 static void make_data(void) {
-  snprintf(dir, sizeof dir, "/tmp/sng_damaged_XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  tu_tmpdir(dir, sizeof dir, "damaged");
   cr_assert_eq(write_synthetic_idx(dir, "train", 40, 4, 3, 1), 0);
   setenv("SNG_SEED_DATA", dir, 1);
 }
 static void drop_data(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_assert_eq(system(cmd), 0);
+  tu_rmdir(dir);
 }
 
 static SngPlan *compile_seed(const char *name) {

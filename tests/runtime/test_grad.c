@@ -12,6 +12,7 @@
 #include "sng_lower.h"
 #include "fdcheck.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
 /* every parameter's gradient against central differences of the test-mode loss */
 static void check_gradients(FdFixture *f) {
@@ -48,8 +49,8 @@ static SngPlan *ir_plan(SngJob *job) {
 
 /* dense (matmul + bias_add), relu, softmax cross-entropy: the layers of the language */
 Test(grad, layers_of_an_mlp) {
-  char dir[] = "/tmp/sng_grad_XXXXXX", text[2048];
-  cr_assert_not_null(mkdtemp(dir));
+  char dir[64], text[2048];
+  tu_tmpdir(dir, sizeof dir, "grad");
   cr_assert_eq(write_synthetic_idx(dir, "train", 20, 3, 3, 1), 0);
   snprintf(text, sizeof text,
            "data d {\n dir = \"%s\"\n train = idx(\"train-images.gz\", \"train-labels.gz\")\n batch = 5\n}\n"
@@ -64,9 +65,7 @@ Test(grad, layers_of_an_mlp) {
   fd_setup(&f, p);
   check_gradients(&f);
   fd_teardown(&f);
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_expect_eq(system(cmd), 0);
+  tu_rmdir(dir);
 }
 
 /* add, sub, mul (and their fusion into one kernel with several parameters), built as IR */
@@ -118,8 +117,8 @@ Test(grad, matmul_with_a_transposed_weight) {
  * row; relu must pass it on (an ordered x > 0 ? x : 0 made it 0 and the loss stayed finite,
  * so a diverged run trained on at chance level), and so must accuracy and the gradients. */
 Test(grad, nan_in_first_layer_reaches_loss_metric_and_gradients) {
-  char dir[] = "/tmp/sng_grad_XXXXXX", text[2048];
-  cr_assert_not_null(mkdtemp(dir));
+  char dir[64], text[2048];
+  tu_tmpdir(dir, sizeof dir, "grad");
   cr_assert_eq(write_synthetic_idx(dir, "train", 20, 3, 3, 1), 0);
   snprintf(text, sizeof text,
            "data d {\n dir = \"%s\"\n train = idx(\"train-images.gz\", \"train-labels.gz\")\n batch = 5\n}\n"
@@ -155,7 +154,5 @@ Test(grad, nan_in_first_layer_reaches_loss_metric_and_gradients) {
   }
   cr_assert_gt(nan_grads, 0, "the first layer's gradient hides the NaN");
   fd_teardown(&f);
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_expect_eq(system(cmd), 0);
+  tu_rmdir(dir);
 }

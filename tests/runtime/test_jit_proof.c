@@ -13,10 +13,11 @@
 #include "sng_exec.h"
 #include "sng_lower.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
-static SngPlan *compile_small(char *dir) {
+static SngPlan *compile_small(char *dir, size_t n) {
   char text[2048];
-  cr_assert_not_null(mkdtemp(dir));
+  tu_tmpdir(dir, n, "jitp");
   cr_assert_eq(write_synthetic_idx(dir, "train", 20, 3, 3, 1), 0);
   snprintf(text, sizeof text,
            "data d {\n dir = \"%s\"\n train = idx(\"train-images.gz\", \"train-labels.gz\")\n batch = 4\n}\n"
@@ -61,8 +62,8 @@ static float **params_for(const SngPlan *p) {
 }
 
 Test(jit_proof, swapping_the_bitcode_changes_the_result) {
-  char dir[] = "/tmp/sng_jitp_XXXXXX", err[512];
-  SngPlan *p = compile_small(dir);
+  char dir[64], err[512];
+  SngPlan *p = compile_small(dir, sizeof dir);
   SngPlanKernel *k = NULL;
   for (int i = 0; i < p->nkernels; i++)
     if (!strcmp(p->kernels[i].members, "bias_add+relu")) k = &p->kernels[i];
@@ -86,11 +87,12 @@ Test(jit_proof, swapping_the_bitcode_changes_the_result) {
   for (int i = 0; i < p->nparams; i++) free(v[i]);
   free(v);
   sng_plan_free(p);
+  tu_rmdir(dir);
 }
 
 Test(jit_proof, broken_bitcode_is_refused) {
-  char dir[] = "/tmp/sng_jitp_XXXXXX", err[512];
-  SngPlan *p = compile_small(dir);
+  char dir[64], err[512];
+  SngPlan *p = compile_small(dir, sizeof dir);
   static const char junk[] = "BC\xc0\xde this is not bitcode";
   p->kernels[0].bitcode = junk, p->kernels[0].bitcode_len = sizeof junk;
   float **v = params_for(p);
@@ -102,4 +104,5 @@ Test(jit_proof, broken_bitcode_is_refused) {
   for (int i = 0; i < p->nparams; i++) free(v[i]);
   free(v);
   sng_plan_free(p);
+  tu_rmdir(dir);
 }

@@ -24,6 +24,7 @@
 #include "fdcheck.h"
 #include "compileutil.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
 typedef struct LayerCase {
   const char *layer;
@@ -46,13 +47,10 @@ enum { NCASES = sizeof cases / sizeof cases[0] };
 static char root[256];
 
 static void make_dir(void) {
-  snprintf(root, sizeof root, "/tmp/sng_layers_XXXXXX");
-  cr_assert_not_null(mkdtemp(root));
+  tu_tmpdir(root, sizeof root, "layers");
 }
 static void drop_dir(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-  cr_assert_eq(system(cmd), 0);
+  tu_rmdir(root);
 }
 
 static int selected(const LayerCase *c) {

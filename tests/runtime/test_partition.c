@@ -18,18 +18,16 @@
 #include "sng_lower.h"
 #include "compileutil.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
 static char dir[256];
 
 static void make_data(void) {
-  snprintf(dir, sizeof dir, "/tmp/sng_part_XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  tu_tmpdir(dir, sizeof dir, "part");
   cr_assert_eq(write_synthetic_idx(dir, "train", 300, 6, 5, 1), 0);
 }
 static void drop_data(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_assert_eq(system(cmd), 0);
+  tu_rmdir(dir);
 }
 
 /* The MLP with per-layer partition settings p1..p3 ("" for the net's), `net` the net's

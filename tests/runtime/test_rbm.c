@@ -20,6 +20,7 @@
 #include "fdcheck.h"
 #include "compileutil.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
 /* ---------------------------------------------------------------- sample */
 
@@ -91,14 +92,11 @@ Test(sample, a_piece_draws_what_the_whole_draws_there) {
 
 static char root[256];
 static void make_dir(void) {
-  snprintf(root, sizeof root, "/tmp/sng_rbm_XXXXXX");
-  cr_assert_not_null(mkdtemp(root));
+  tu_tmpdir(root, sizeof root, "rbm");
   cr_assert_eq(write_synthetic_idx_rc(root, "train", 40, 3, 4, 3, 1), 0);
 }
 static void drop_dir(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-  cr_assert_eq(system(cmd), 0);
+  tu_rmdir(root);
 }
 
 static const char *source(const char *rbm, int k) {

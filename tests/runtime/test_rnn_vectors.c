@@ -16,6 +16,7 @@
 #include "sng_exec.h"
 #include "sng_lower.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
 enum { B = 5, MAXV = 64, MAXT = 64 };
 
@@ -73,8 +74,8 @@ static int64_t numel(int rank, const int64_t *dims) {
 /* Compiles body (after `x, y = input(d)`; its loss is on l = dense(head, 3)), runs one step
  * with the vectors' parameters and compares; outs: the forward tensors to check. */
 static void agree(const char *file, const char *body, const char *head, const char *const *outs, int nouts) {
-  char dir[] = "/tmp/sng_rnn_XXXXXX", text[2048], err[512];
-  cr_assert_not_null(mkdtemp(dir));
+  char dir[64], text[2048], err[512];
+  tu_tmpdir(dir, sizeof dir, "rnn");
   cr_assert_eq(write_synthetic_idx_rc(dir, "train", 20, 1, B, 3, 1), 0);
   snprintf(text, sizeof text,
            "data d {\n  dir = \"%s\"\n  train = idx(\"train-images.gz\", \"train-labels.gz\")\n  batch = %d\n}\n"
@@ -142,9 +143,7 @@ static void agree(const char *file, const char *body, const char *head, const ch
   free(values);
   free(vs);
   sng_plan_free(p);
-  char cmd[64];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_assert_eq(system(cmd), 0);
+  tu_rmdir(dir);
 }
 
 Test(rnn_vectors, gru_matches_pytorch_grucell) {

@@ -14,6 +14,7 @@
 #include "../../runtime/exec/internal.h"
 #include "sng_lower.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
 enum { MAXT = 24 };
 
@@ -284,8 +285,8 @@ static void running_through_servers(const char *part) {
   fclose(f);
   cr_assert(found);
   Vec *x = get(&c, "x"); /* [5, 4, 6] */
-  char dir[] = "/tmp/sng_bnrun_XXXXXX", text[2048], err[512];
-  cr_assert_not_null(mkdtemp(dir));
+  char dir[64], text[2048], err[512];
+  tu_tmpdir(dir, sizeof dir, "bnrun");
   cr_assert_eq(write_synthetic_idx_rc(dir, "train", 20, 4, 6, 3, 1), 0);
   snprintf(text, sizeof text,
            "data d {\n  dir = \"%s\"\n  train = idx(\"train-images.gz\", \"train-labels.gz\")\n  batch = 5\n}\n"
@@ -314,9 +315,7 @@ static void running_through_servers(const char *part) {
   sng_group_free(g);
   sng_plan_free(p);
   free_case(&c);
-  char cmd[64];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_assert_eq(system(cmd), 0);
+  tu_rmdir(dir);
 }
 
 Test(torch_vectors, batchnorm_running_statistics_through_the_servers) {

@@ -19,20 +19,18 @@
 #include "sng_lower.h"
 #include "compileutil.h"
 #include "testutil.h"
+#include "tmpdir.h"
 
 enum { MAXN = 16, MAXSTEPS = 200 };
 static char dir[256];
 
 static void make_data(void) {
-  snprintf(dir, sizeof dir, "/tmp/sng_upd_XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  tu_tmpdir(dir, sizeof dir, "upd");
   cr_assert_eq(write_synthetic_idx(dir, "train", 64, 4, 3, 1), 0);
   cr_assert_eq(write_synthetic_idx(dir, "big", 16, 16, 3, 2), 0);
 }
 static void drop_data(void) {
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  cr_assert_eq(system(cmd), 0);
+  tu_rmdir(dir);
 }
 TestSuite(updaters, .init = make_data, .fini = drop_data, .timeout = 120);
 
