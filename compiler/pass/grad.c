@@ -304,10 +304,11 @@ static void grad_cd_loss(Grad *c, SngIrNode *n, SngIrNode *dy) {
   if (s[4]->needs_grad)
     acc(c, s[4], op2(c, SNG_OP_MUL, n, op2(c, SNG_OP_SUB, n, matmul(c, n->loc, s[2], s[3], 1, 0),
                                             matmul(c, n->loc, s[0], s[1], 1, 0)), k));
-  if (s[5]->needs_grad)
-    acc(c, s[5], bwd(sng_ir_op1(c->g, SNG_OP_REDUCE_ROWS, n->loc, op2(c, SNG_OP_MUL, n, op2(c, SNG_OP_SUB, n, s[3], s[1]), k))));
-  if (s[6]->needs_grad)
-    acc(c, s[6], bwd(sng_ir_op1(c->g, SNG_OP_REDUCE_ROWS, n->loc, op2(c, SNG_OP_MUL, n, op2(c, SNG_OP_SUB, n, s[2], s[0]), k))));
+  for (int i = 0; i < 2; i++) { /* b_h from (h-, h+), b_v from (v-, v+) */
+    SngIrNode *bias = s[5 + i], *neg = s[3 - i], *pos = s[1 - i];
+    if (bias->needs_grad)
+      acc(c, bias, bwd(sng_ir_op1(c->g, SNG_OP_REDUCE_ROWS, n->loc, op2(c, SNG_OP_MUL, n, op2(c, SNG_OP_SUB, n, neg, pos), k))));
+  }
 }
 
 #define none NULL

@@ -573,21 +573,21 @@ static void build_net(SngLayerCtx *c, const SngDecl *net) {
   }
   for (int i = 0; i < c->nbind; i++)
     if (c->bind[i].state == 0) tensor(c, &(SngExpr){.kind = SNG_EX_IDENT, .str = c->bind[i].name, .loc = c->bind[i].stmt->loc});
-  if (c->job->cd_k) { /* cd: the rbm layer's chain is the loss */
+  if (c->job->cd_k) { /* cd: the rbm layer's chain is the loss (cd_loss sets job->loss) */
     cd_loss(c, net, loss);
-    loss = NULL;
     if (!c->job->loss) return;
   } else if (!loss) {
     sng_diag_error(c->d, net->loc, "net '%s' has no loss", net->name);
     sng_diag_hint(c->d, "add a line such as: loss softmax_cross_entropy(logits, y)");
     return;
+  } else {
+    SngIrNode *l = tensor(c, loss->value);
+    if (l && !sng_op_has(l->op, OPF_LOSS)) {
+      sng_diag_error(c->d, loss->value->loc, "'loss' needs a loss layer such as softmax_cross_entropy(logits, labels)");
+      l = NULL;
+    }
+    c->job->loss = l;
   }
-  SngIrNode *l = loss ? tensor(c, loss->value) : c->job->loss;
-  if (l && !sng_op_has(l->op, OPF_LOSS)) {
-    sng_diag_error(c->d, loss->value->loc, "'loss' needs a loss layer such as softmax_cross_entropy(logits, labels)");
-    l = NULL;
-  }
-  c->job->loss = l;
   if (metric) {
     SngIrNode *m = tensor(c, metric->value);
     if (m && !sng_op_has(m->op, OPF_METRIC)) {

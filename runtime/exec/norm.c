@@ -76,23 +76,19 @@ static void keyed_draw(const SngPlanOp *op, Draw how, const float *x, float *y, 
       }
 }
 
-static void dropout_apply(const SngPlanOp *op, const float *x, float *y, const SngPlanTensor *t) {
-  keyed_draw(op, DRAW_DROPOUT, x, y, t);
-}
-
 /* y = x * keep / (1 - ratio) in training; y = x in tests */
 void sng_rt_dropout(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                     const SngPlanTensor *tout) {
   (void)tin;
   if (!sng_rt_ctx.train) memcpy(out, in[0], (size_t)sng_plan_tensor_numel(tout) * sizeof(float));
-  else dropout_apply(op, in[0], out, tout);
+  else keyed_draw(op, DRAW_DROPOUT, in[0], out, tout);
 }
 
 /* dx = dy * keep / (1 - ratio), the same mask recomputed */
 void sng_rt_dropout_bwd(const SngPlanOp *op, float *const *in, const SngPlanTensor *const *tin, float *out,
                         const SngPlanTensor *tout) {
   (void)tin;
-  dropout_apply(op, in[0], out, tout);
+  keyed_draw(op, DRAW_DROPOUT, in[0], out, tout);
 }
 
 /* ---- sample: a Bernoulli (fattr[0] = 0) or Gaussian (1) draw per element, in training and

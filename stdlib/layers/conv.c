@@ -98,16 +98,8 @@ int sng_std_build_pool(SngBuilder *b, const SngExpr *call, SngIrNode **out, int 
   SngIrNode *x = sng_std_tensor(b, s[0]);
   int64_t args[6];
   if (window_args(b, s + 1, 2, true, args) || !x) return -1;
-  int avg = 0;
-  const SngExpr *m = s[10];
-  if (m) {
-    bool word = (m->kind == SNG_EX_IDENT || m->kind == SNG_EX_STR) && m->str;
-    if (word && !strcmp(m->str, "avg")) avg = 1;
-    else if (!word || strcmp(m->str, "max")) {
-      sng_diag_error(b->d, m->loc, "pool mode must be max or avg");
-      return -1;
-    }
-  }
+  int avg;
+  if (sng_std_choice(b, "pool mode", s[10], "max", "avg", &avg)) return -1;
   if (args[4] > args[0] / 2 || args[5] > args[1] / 2) { /* PyTorch's rule: no window of padding only */
     const SngExpr *e = s[7] ? s[7] : s[8] ? s[8] : s[9];
     sng_diag_error(b->d, e->loc, "pool pad %lldx%lld is more than half the kernel %lldx%lld", (long long)args[4],

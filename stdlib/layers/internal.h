@@ -7,6 +7,9 @@
 
 /* layers.c: lr_mult and wd_mult (read from lr and wd) are >= 0, or an error at the argument */
 int sng_std_check_mults(SngBuilder *b, const SngExpr *lr, const SngExpr *wd, double lr_mult, double wd_mult);
+/* layers.c: an optional word argument, one of two (0: c0 or absent, 1: c1); else -1 reported
+ * at e as "WHAT must be C0 or C1" */
+int sng_std_choice(SngBuilder *b, const char *what, const SngExpr *e, const char *c0, const char *c1, int *out);
 /* layers.c: the salt of a layer's keyed draws (dropout, sample), from its unique name */
 double sng_std_salt(const char *name);
 

@@ -129,6 +129,20 @@ SngIrNode *sng_std_param(SngBuilder *b, SngLoc loc, const char *name, SngShape s
   return n;
 }
 
+/* An optional word argument e: *out = 0 for the first of two choices (and when e is absent),
+ * 1 for the second; anything else is reported at e as "WHAT must be C0 or C1". */
+int sng_std_choice(SngBuilder *b, const char *what, const SngExpr *e, const char *c0, const char *c1, int *out) {
+  *out = 0;
+  if (!e) return 0;
+  bool word = (e->kind == SNG_EX_IDENT || e->kind == SNG_EX_STR) && e->str;
+  if (word && (!strcmp(e->str, c0) || !strcmp(e->str, c1))) {
+    *out = !strcmp(e->str, c1);
+    return 0;
+  }
+  sng_diag_error(b->d, e->loc, "%s must be %s or %s", what, c0, c1);
+  return -1;
+}
+
 /* a salt that tells two layers' keyed draws apart (dropout masks, samples): FNV-1a of the
  * layer's name, exact in a double */
 double sng_std_salt(const char *name) {

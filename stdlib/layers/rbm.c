@@ -22,20 +22,6 @@
 
 #include <string.h>
 
-/* an optional word argument e: 0 for the first of two choices, 1 for the second */
-static int choice(SngBuilder *b, const char *layer, const char *arg, const SngExpr *e, const char *c0, const char *c1,
-                  int *out) {
-  *out = 0;
-  if (!e) return 0;
-  bool word = (e->kind == SNG_EX_IDENT || e->kind == SNG_EX_STR) && e->str;
-  if (word && (!strcmp(e->str, c0) || !strcmp(e->str, c1))) {
-    *out = !strcmp(e->str, c1);
-    return 0;
-  }
-  sng_diag_error(b->d, e->loc, "%s() %s must be %s or %s", layer, arg, c0, c1);
-  return -1;
-}
-
 static SngIrNode *sample_of(SngBuilder *b, SngLoc loc, SngIrNode *p, int gauss, double salt) {
   SngIrNode *s = sng_ir_op1(b->g, SNG_OP_SAMPLE, loc, p);
   s->attr.args.f[0] = gauss, s->attr.args.f[1] = salt;
@@ -62,8 +48,8 @@ int sng_std_build_rbm(SngBuilder *b, const SngExpr *call, SngIrNode **out, int n
   (void)nout;
   if (sng_std_bind(b, call, p, NP, s)) return -1;
   SngIrNode *v = sng_std_tensor(b, s[0]);
-  if (sng_std_int(b, s[1], 1, &units) || choice(b, "rbm", "hidden", s[2], "bernoulli", "gaussian", &hg) ||
-      choice(b, "rbm", "visible", s[3], "bernoulli", "gaussian", &vg) || (s[6] && sng_std_number(b, s[6], &lr_mult)) ||
+  if (sng_std_int(b, s[1], 1, &units) || sng_std_choice(b, "rbm() hidden", s[2], "bernoulli", "gaussian", &hg) ||
+      sng_std_choice(b, "rbm() visible", s[3], "bernoulli", "gaussian", &vg) || (s[6] && sng_std_number(b, s[6], &lr_mult)) ||
       (s[7] && sng_std_number(b, s[7], &wd_mult)) || sng_std_check_mults(b, s[6], s[7], lr_mult, wd_mult) || !v)
     return -1;
   if (units > SNG_MAX_GEMM_DIM) {
@@ -123,7 +109,7 @@ int sng_std_build_sample(SngBuilder *b, const SngExpr *call, SngIrNode **out, in
   const SngExpr *s[2];
   int gauss;
   (void)nout;
-  if (sng_std_bind(b, call, p, 2, s) || choice(b, "sample", "dist", s[1], "bernoulli", "gaussian", &gauss)) return -1;
+  if (sng_std_bind(b, call, p, 2, s) || sng_std_choice(b, "sample() dist", s[1], "bernoulli", "gaussian", &gauss)) return -1;
   SngIrNode *x = sng_std_tensor(b, s[0]);
   if (!x) return -1;
   out[0] = sample_of(b, call->loc, x, gauss, sng_std_salt(sng_std_unique(b, "sample")));
